@@ -1,0 +1,266 @@
+"""The report's own arithmetic (勾稽关系, ``spec/template.md`` §7) as findings.
+
+A report that contradicts itself is kept exactly as published; these findings are what
+tell the reader. Rule ids are the spec's: H1–H5 for broken identities (severity ``error``),
+P1–P3 and S4 for what merely looks wrong (``warning``), plus X1 for a count stated in the
+prose that the table contradicts. Blank component cells count as 0 (P3); a blank total
+whose components are not all zero is reported as a missing total, not as a mismatch.
+"""
+
+from __future__ import annotations
+
+from pipelines import catalog
+from pipelines.catalog import APPLICANT_KEYS, APPLICANT_LABELS, LEGAL_APPLICANTS
+from pipelines.parse.model import Fact, Finding, Number, Report
+
+_RESULT_ROWS = ("outcome.granted", "outcome.partial")
+_OTHER_SUBROWS = tuple(
+    r.metric.key for r in catalog.REQUEST_ROWS if r.group == "other" and r.keywords
+)
+RULE_TITLES = {
+    "H1": "收支平衡：本年新收＋上年结转＝办理结果总计＋结转下年度",
+    "H2": "办理结果各项之和＝（七）总计",
+    "H3": "各类申请人之和＝总计列",
+    "H4": "报告自加的小计＝其分项之和",
+    "H5": "复议、诉讼各结果之和＝总计",
+    "P1": "数量应为非负整数",
+    "P2": "金额应为非负数并注明单位",
+    "P3": "总计为空而分项不为零",
+    "S4": "本年新公开数量不应超过对外公开总数量",
+    "X1": "正文所述数字与表格不一致",
+}
+
+
+def _leaves(group: str) -> tuple[str, ...]:
+    return tuple(r.metric.key for r in catalog.REQUEST_ROWS if r.group == group and r.keywords)
+
+
+def _fmt(n: Number) -> str:
+    return f"{n:g}" if isinstance(n, float) else str(n)
+
+
+class _Cells:
+    def __init__(self, facts: list[Fact]) -> None:
+        self.by_cell = {f.cell: f for f in facts}
+
+    def has(self, metric: str, applicant: str | None = None) -> bool:
+        return (f"{metric}@{applicant}" if applicant else metric) in self.by_cell
+
+    def get(self, metric: str, applicant: str | None = None) -> Fact | None:
+        return self.by_cell.get(f"{metric}@{applicant}" if applicant else metric)
+
+    def num(self, metric: str, applicant: str | None = None) -> Number:
+        f = self.get(metric, applicant)
+        return 0 if f is None or f.value is None else f.value
+
+
+def _check_sum(
+    out: list[Finding],
+    cells: _Cells,
+    rule: str,
+    total: tuple[str, str | None],
+    parts: list[tuple[str, str | None]],
+    message: str,
+) -> None:
+    """One identity ``total == sum(parts)``; a blank total is P3, not a mismatch."""
+    if not cells.has(*total) or not all(cells.has(*p) for p in parts):
+        return
+    expected = sum(cells.num(*p) for p in parts)
+    total_fact = cells.get(*total)
+    names = tuple(f"{m}@{a}" if a else m for m, a in (total, *parts))
+    if total_fact is not None and total_fact.value is None:
+        if expected != 0:
+            out.append(
+                Finding(
+                    "P3",
+                    "warning",
+                    f"{message}：总计一格为空，而其组成部分之和为{_fmt(expected)}",
+                    expected,
+                    None,
+                    names,
+                )
+            )
+        return
+    actual = cells.num(*total)
+    if abs(actual - expected) > 1e-9:
+        out.append(
+            Finding(
+                rule,
+                "error",
+                f"{message}：组成部分之和为{_fmt(expected)}，但填报的总计为{_fmt(actual)}",
+                expected,
+                actual,
+                names,
+            )
+        )
+
+
+def audit_report(report: Report) -> list[Finding]:
+    out: list[Finding] = []
+    cells = _Cells(report.facts)
+    other_rows = (
+        _OTHER_SUBROWS
+        if any(cells.has(k, "total") for k in _OTHER_SUBROWS)
+        else ("outcome.other.total",)
+    )
+    leaves = (
+        *_RESULT_ROWS,
+        *_leaves("denied"),
+        *_leaves("unavailable"),
+        *_leaves("not_processed"),
+        *other_rows,
+    )
+    for c in APPLICANT_KEYS:
+        col = APPLICANT_LABELS[c]
+        # H1: 一 + 二 = 三(七) + 四, for every column.
+        h1 = (
+            "requests.new_received",
+            "requests.carried_over",
+            "outcome.total",
+            "requests.carried_forward",
+        )
+        if all(cells.has(k, c) for k in h1):
+            blank_total = cells.get("outcome.total", c)
+            if blank_total is not None and blank_total.value is not None:
+                lhs = cells.num(h1[0], c) + cells.num(h1[1], c)
+                rhs = cells.num(h1[2], c) + cells.num(h1[3], c)
+                if lhs != rhs:
+                    out.append(
+                        Finding(
+                            "H1",
+                            "error",
+                            f"第三部分“{col}”列：本年新收与上年结转之和为{_fmt(lhs)}，"
+                            f"但办理结果总计与结转下年度之和为{_fmt(rhs)}",
+                            lhs,
+                            rhs,
+                            tuple(f"{k}@{c}" for k in h1),
+                        )
+                    )
+        # H2: the results add up to （七）总计.
+        _check_sum(
+            out,
+            cells,
+            "H2",
+            ("outcome.total", c),
+            [(k, c) for k in leaves],
+            f"第三部分“{col}”列办理结果",
+        )
+        # H4: printed group subtotals.
+        for sub in report.subtotals:
+            if sub.applicant != c:
+                continue
+            group = sub.metric.split(".")[1]
+            sub_cells = _Cells([*report.facts, sub])
+            _check_sum(
+                out,
+                sub_cells,
+                "H4",
+                (sub.metric, c),
+                [(k, c) for k in _leaves(group)],
+                f"第三部分“{catalog.METRICS_BY_KEY[sub.metric].label}”小计“{col}”列",
+            )
+    # H3: every row's 总计 column is the sum of its applicant columns.
+    metrics = dict.fromkeys(f.metric for f in report.facts if f.table == "requests")
+    for metric in metrics:
+        label = catalog.METRICS_BY_KEY[metric].label
+        _check_sum(
+            out,
+            cells,
+            "H3",
+            (metric, "total"),
+            [(metric, a) for a in APPLICANT_KEYS if a != "total"],
+            f"第三部分“{label}”行",
+        )
+        if cells.has(metric, "legal.subtotal"):
+            _check_sum(
+                out,
+                cells,
+                "H4",
+                (metric, "legal.subtotal"),
+                [(metric, a) for a in LEGAL_APPLICANTS],
+                f"第三部分“{label}”行法人或其他组织小计",
+            )
+    # H5: review and litigation totals.
+    for group, glabel in catalog.REVIEW_GROUPS:
+        _check_sum(
+            out,
+            cells,
+            "H5",
+            (f"{group}.total", None),
+            [(f"{group}.{o}", None) for o, _ in catalog.REVIEW_OUTCOMES if o != "total"],
+            f"第四部分“{glabel}”",
+        )
+    out.extend(_plausibility(report, cells))
+    return out
+
+
+def _plausibility(report: Report, cells: _Cells) -> list[Finding]:
+    out: list[Finding] = []
+    for f in report.facts:
+        if f.value is None:
+            continue
+        metric = catalog.METRICS_BY_KEY.get(f.metric)
+        if metric is None:
+            continue
+        label = metric.label + (f"（{APPLICANT_LABELS[f.applicant]}）" if f.applicant else "")
+        if metric.unit == "万元":
+            if f.value < 0:
+                out.append(
+                    Finding(
+                        "P2", "warning", f"“{label}”金额为负数：{f.raw}", None, f.value, (f.cell,)
+                    )
+                )
+            continue
+        if metric.signed:
+            if isinstance(f.value, float):
+                out.append(
+                    Finding(
+                        "P1", "warning", f"“{label}”应为整数：{f.raw}", None, f.value, (f.cell,)
+                    )
+                )
+            continue
+        if f.value < 0 or isinstance(f.value, float):
+            out.append(
+                Finding(
+                    "P1",
+                    "warning",
+                    f"“{label}”应为非负整数，填报为{f.raw}",
+                    None,
+                    f.value,
+                    (f.cell,),
+                )
+            )
+    for row in ("rules", "normative_docs"):
+        new, total = f"active.{row}.new_published", f"active.{row}.total_published"
+        if cells.has(new) and cells.has(total):
+            n, t = cells.get(new), cells.get(total)
+            if n and t and n.value is not None and t.value is not None and n.value > t.value:
+                label = catalog.ACTIVE_ROWS_BY_KEY[row].label
+                out.append(
+                    Finding(
+                        "S4",
+                        "warning",
+                        f"“{label}”本年新公开数量（{_fmt(n.value)}）大于对外公开总数量"
+                        f"（{_fmt(t.value)}）",
+                        t.value,
+                        n.value,
+                        (new, total),
+                    )
+                )
+    stated = [p for p in report.prose_counts if p.channel == "requests_received"]
+    table = cells.get("requests.new_received", "total")
+    if stated and table is not None and table.value is not None:
+        p = stated[0]
+        if p.value != table.value:
+            out.append(
+                Finding(
+                    "X1",
+                    "warning",
+                    f"正文称收到申请{p.value}件（“{p.sentence}”），但第三部分表格本年新收申请"
+                    f"总计为{_fmt(table.value)}件",
+                    p.value,
+                    table.value,
+                    ("requests.new_received@total",),
+                )
+            )
+    return out

@@ -1,0 +1,143 @@
+"""Part 二: the 主动公开 sub-tables, one per 第二十条第（N）项 caption.
+
+Columns are mapped by their header labels and fall back on the edition's layout by
+position when a header is truncated or lost (a ``<br>`` in a header cell, a page break that
+eats the 信息内容 cell). Amounts are normalised to 万元 with the printed text kept.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pipelines import catalog
+from pipelines.parse.labels import Value, fit_values, normalize, split_label_values, strip_numbering
+from pipelines.parse.model import Fact
+from pipelines.parse.sections import is_page_footer
+
+_CAPTION = re.compile(r"第二十条第\(?([一二三四五六七八九十]+)\)?项")
+
+
+@dataclass(slots=True)
+class ActiveTable:
+    facts: list[Fact] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    edition: str | None = None
+
+
+def detect_edition(text: str) -> str | None:
+    for edition, markers in catalog.EDITION_MARKERS.items():
+        if any(normalize(m) in text for m in markers):
+            return edition
+    return None
+
+
+def _column(label: str) -> str | None:
+    text = normalize(label)
+    for col in catalog.ACTIVE_COLUMNS:
+        if normalize(col.label) == text:
+            return col.key
+    for col in catalog.ACTIVE_COLUMNS:
+        if any(normalize(v) in text for v in col.variants):
+            return col.key
+    return None
+
+
+def _row_key(label: str) -> str | None:
+    text = strip_numbering(normalize(label))
+    text = re.split(r"[(（]", text, maxsplit=1)[0] or text
+    for row in catalog.ACTIVE_ROWS:
+        if text in (row.label, *row.variants):
+            return row.key
+    for row in catalog.ACTIVE_ROWS:
+        names = sorted((row.label, *row.variants), key=len, reverse=True)
+        if any(text.startswith(n) or text.endswith(n) for n in names):
+            return row.key
+    return None
+
+
+def _amount(v: Value, header_unit: str | None) -> tuple[float | int | None, str | None]:
+    """Normalise an amount to 万元; returns (value, unit as printed or None if unknown)."""
+    if v.number is None:
+        return None, header_unit
+    unit = v.unit or header_unit
+    if unit == "元":
+        return round(v.number / 10000, 6), "元"
+    if unit == "亿元":
+        return v.number * 10000, "亿元"
+    return v.number, unit
+
+
+def parse_active(rows: list[list[str]], year: int | None) -> ActiveTable:
+    out = ActiveTable()
+    item: str | None = None
+    columns: list[str] | None = None
+    header_unit: str | None = None
+    seen: set[str] = set()
+
+    # The edition shows in the headers; read it first so truncated headers can fall back.
+    for cells in rows:
+        edition = detect_edition(normalize("".join(cells)))
+        if edition:
+            out.edition = edition
+            break
+    edition = out.edition or ("2021" if (year or 0) >= 2021 else "2019")
+
+    def default_columns(row_key: str) -> list[str] | None:
+        for table in catalog.ACTIVE_TABLES[edition]:
+            if (item is None or table.item == item) and row_key in table.rows:
+                return list(table.columns)
+        return None
+
+    for cells in rows:
+        if is_page_footer(cells):
+            continue
+        labels, values = split_label_values(cells)
+        text = normalize("".join(labels))
+        if not text and not values:
+            continue
+        m = _CAPTION.search(text)
+        if m:
+            item, columns, header_unit = m.group(1), None, None
+            continue
+        has_numbers = any(not v.blank for v in values)
+        if not has_numbers and ("信息内容" in text or any(_column(x) for x in labels)):
+            mapped = [_column(x) for x in labels if "信息内容" not in normalize(x)]
+            header_unit = "万元" if "万元" in text else ("元" if "(单位:元)" in text else None)
+            if mapped and all(mapped) and len(set(mapped)) == len(mapped):
+                columns = [c for c in mapped if c]
+            else:
+                columns = None  # truncated header: the layout decides by position
+            continue
+        if not labels or not values:
+            continue
+        row_key = _row_key(labels[0]) or _row_key(text)
+        if row_key is None:
+            if has_numbers:
+                out.warnings.append(f"第二部分未能识别的行：“{' '.join(labels)}”")
+            continue
+        cols = columns
+        if cols is None or not all(f"active.{row_key}.{c}" in catalog.METRICS_BY_KEY for c in cols):
+            cols = default_columns(row_key)
+        if cols is None:
+            out.warnings.append(f"第二部分“{labels[0]}”不属于{edition}版模板的表格")
+            continue
+        fitted = fit_values(values, len(cols))
+        if fitted is None:
+            out.warnings.append(
+                f"第二部分“{labels[0]}”一行有{len(values)}个值，应为{len(cols)}个，未读取"
+            )
+            continue
+        for col, v in zip(cols, fitted, strict=True):
+            metric = f"active.{row_key}.{col}"
+            if metric in seen:
+                continue
+            seen.add(metric)
+            if col == "amount_wan":
+                number, unit = _amount(v, header_unit)
+                if unit is None and number:
+                    out.warnings.append(f"第二部分“{labels[0]}”金额{v.raw}未注明单位，按万元读取")
+                out.facts.append(Fact("active", metric, None, number, v.raw, unit))
+            else:
+                out.facts.append(Fact("active", metric, None, v.number, v.raw, v.unit))
+    return out

@@ -1,0 +1,151 @@
+"""Cleaning labels and reading cell values the way the template's readers need.
+
+Real reports write the same label with full-width or half-width brackets and digits, curly
+or straight quotes, spaces inserted by PDF extractors, and every numbering style; all of
+that is normalised here once so matching elsewhere is a plain substring test.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+_QUOTES = str.maketrans({c: "" for c in "“”\"'‘’「」『』"})
+_SPACE = re.compile(r"\s+")
+_DASHES = str.maketrans({"－": "-", "—": "-", "–": "-", "―": "-", "−": "-", "﹣": "-"})
+
+
+def normalize(text: str) -> str:
+    """NFKC (full-width to half-width), no whitespace, no quotes, unified dashes."""
+    text = unicodedata.normalize("NFKC", text)
+    text = text.translate(_QUOTES).translate(_DASHES)
+    return _SPACE.sub("", text)
+
+
+_NUMBERING = re.compile(
+    r"^(?:"
+    r"[一二三四五六七八九十]+[、.,]"  # 一、
+    r"|\([一二三四五六七八九十]+\)[、.,]?"  # (一)
+    r"|\(?\d{1,2}\)?[.、,]?(?=\D)"  # 1. / 1、 / (1)
+    r")"
+)
+
+
+def strip_numbering(label: str) -> str:
+    """Drop leading numbering marks (一、 / (一) / 1.) from a normalised label, repeatedly."""
+    previous = None
+    while previous != label:
+        previous = label
+        label = _NUMBERING.sub("", label, count=1)
+    return label
+
+
+# --- cell values ---------------------------------------------------------------------------------
+
+BLANK_MARKERS = frozenset({"", "-", "/", "无", "\\", "--", "---", "——", "—", "空"})
+_NUMBER = re.compile(r"^([+-]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(万元|亿元|元|件|个|条|项|次|%)?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """A parsed cell: ``number`` is None for a blank cell."""
+
+    number: int | float | None
+    raw: str
+    unit: str | None = None
+    signed: bool = False  # printed with an explicit + or -
+
+    @property
+    def blank(self) -> bool:
+        return self.number is None
+
+
+def parse_value(text: str) -> Value | None:
+    """Read one cell as a number or a blank; None when it is text (a label, a note).
+
+    ``1,234`` is 1234, ``－8`` is -8, full-width digits are digits, and a blank, ``—``, ``/``
+    or ``无`` is a blank, never 0.
+    """
+    raw = text.strip()
+    s = normalize(raw)
+    if s in BLANK_MARKERS or set(s) <= {"-"}:
+        return Value(None, raw)
+    m = _NUMBER.match(s)
+    if not m:
+        return None
+    sign, digits, frac, unit = m.groups()
+    digits = digits.replace(",", "")
+    number: int | float
+    if frac:
+        try:
+            number = float(Decimal(f"{sign}{digits}{frac}"))
+        except InvalidOperation:  # pragma: no cover - the regex admits only valid decimals
+            return None
+    else:
+        number = int(f"{sign}{digits}")
+    return Value(number, raw, unit, signed=bool(sign))
+
+
+def split_values(text: str) -> list[Value] | None:
+    """A cell holding several whitespace-separated numbers (text laid out with spaces)."""
+    parts = text.split()
+    if len(parts) < 2:
+        v = parse_value(text)
+        return None if v is None else [v]
+    values = [parse_value(p) for p in parts]
+    if any(v is None for v in values):
+        return None
+    return [v for v in values if v is not None]
+
+
+def split_label_values(cells: list[str]) -> tuple[list[str], list[Value]]:
+    """Split a row into its label cells and its value cells.
+
+    Empty cells before anything else are flattened merges and are skipped; after a label
+    they are blank values. A text cell that ends in space-separated numbers
+    (``属于国家秘密 0 0 0``, text laid out with spaces) gives both a label and values.
+    """
+    labels: list[str] = []
+    values: list[Value] = []
+    for cell in cells:
+        if not cell.strip():
+            if labels or values:
+                values.append(Value(None, ""))
+            continue
+        vs = split_values(cell)
+        if vs is not None:
+            values.extend(vs)
+            continue
+        head, tail = _label_with_trailing_numbers(cell)
+        labels.append(head)
+        values.extend(tail)
+    return labels, values
+
+
+def _label_with_trailing_numbers(cell: str) -> tuple[str, list[Value]]:
+    parts = cell.split()
+    tail: list[Value] = []
+    while parts:
+        v = parse_value(parts[-1])
+        if v is None or v.blank:
+            break
+        tail.append(v)
+        parts.pop()
+    if not parts or not tail:
+        return cell, []
+    return " ".join(parts), list(reversed(tail))
+
+
+def fit_values(values: list[Value], width: int) -> list[Value] | None:
+    """Trim empty cells left by flattened merges until ``width`` values remain.
+
+    Trailing blanks go first, then leading ones; None when the row cannot fit.
+    """
+    vs = list(values)
+    while len(vs) > width and vs and vs[-1].blank and not vs[-1].raw:
+        vs.pop()
+    while len(vs) > width and vs and vs[0].blank and not vs[0].raw:
+        vs.pop(0)
+    return vs if len(vs) == width else None

@@ -1,0 +1,106 @@
+"""Who published a report and for which year, read from its title and body.
+
+The title is the first short line that names 政府信息公开…报告; the organ is what precedes
+(or follows) the year in it, or the line above when the title is split over two lines. A
+title without a year takes the year most often named in the part before part 二. Region
+names are read off the organ's name only as far as they are printed: resolving them to a
+division code needs a gazetteer, and two places can share one name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from pipelines.parse.model import Region
+
+_TITLE = re.compile(
+    r"^(?P<pre>.*?)(?:(?P<year>(?:19|20)\d{2})年度?)?(?P<mid>[^0-9]*?)政府信息公开(?:工作)?(?:年度)?(?:工作)?报告"
+)
+_YEAR = re.compile(r"((?:19|20)\d{2})\s*年?度")
+_YEAR_LOOSE = re.compile(r"((?:19|20)\d{2})\s*年")
+_LABEL_PREFIX = re.compile(r"^[^：:]{1,8}[：:]")
+_TRIM = "《》「」“”\"'()（）【】[]·-—_、，,。 \u3000"
+_PROVINCE = re.compile(r"^(.{2,7}?(?:省|自治区))")
+_CITY = re.compile(r"^(.{2,9}?(?:市|自治州|地区|盟))")
+_COUNTY = re.compile(r"^(.{1,9}?(?:区|县|旗|市))(?!场|委|长)")
+
+
+@dataclass(slots=True)
+class Metadata:
+    organ: str | None
+    year: int | None
+    title: str | None
+
+
+def _clean_organ(text: str) -> str | None:
+    text = _LABEL_PREFIX.sub("", text.strip())
+    text = text.replace("关于", "").strip(_TRIM)
+    text = re.sub(r"\s+", "", text)
+    if not text or len(text) > 40:
+        return None
+    return text
+
+
+def read_metadata(lines: list[str], container_title: str | None, max_year: int) -> Metadata:
+    """``lines``: the text rows before part 一 (and part 一 itself, for the year)."""
+    organ: str | None = None
+    year: int | None = None
+    title: str | None = None
+    candidates = list(lines[:40])
+    if container_title:
+        candidates.append(container_title)
+    for i, line in enumerate(candidates):
+        compact = re.sub(r"\s+", "", line)
+        if len(compact) > 80 or "政府信息公开" not in compact or "报告" not in compact:
+            continue
+        m = _TITLE.search(_LABEL_PREFIX.sub("", compact))
+        if not m:
+            continue
+        title = compact
+        if m.group("year"):
+            year = int(m.group("year"))
+        organ = _clean_organ(m.group("pre")) or _clean_organ(m.group("mid"))
+        if organ is None and i > 0:
+            above = re.sub(r"\s+", "", candidates[i - 1])
+            if 2 <= len(above) <= 30 and not re.search(r"[。，；：:]", above):
+                organ = _clean_organ(above)
+        break
+    if year is None or not (2008 <= year <= max_year):
+        year = _year_from_body(lines, max_year)
+    return Metadata(organ=organ, year=year, title=title)
+
+
+def _year_from_body(lines: list[str], max_year: int) -> int | None:
+    counts: Counter[int] = Counter()
+    for line in lines:
+        for pattern, weight in ((_YEAR, 2), (_YEAR_LOOSE, 1)):
+            for m in pattern.finditer(line):
+                y = int(m.group(1))
+                if 2008 <= y <= max_year:
+                    counts[y] += weight
+    if not counts:
+        return None
+    best = max(counts.values())
+    return min(y for y, c in counts.items() if c == best)
+
+
+def region_from_name(name: str | None) -> Region:
+    """The place names printed at the start of an organ's name, nothing more."""
+    region = Region()
+    if not name:
+        return region
+    rest = name
+    m = _PROVINCE.match(rest)
+    if m:
+        region.province, rest = m.group(1), rest[m.end() :]
+    m = _CITY.match(rest)
+    if m and not rest[m.end() :].startswith(("区", "县")):
+        after = rest[m.end() :]
+        if _COUNTY.match(after):
+            region.city, rest = m.group(1), after
+    m = _COUNTY.match(rest)
+    if m:
+        region.county = m.group(1)
+    return region

@@ -1,0 +1,56 @@
+"""Part 四: administrative review and litigation, one row of 15 numbers.
+
+The header has three levels and varies in how it is drawn, but the numbers are always
+printed in the same order (review ×5, direct litigation ×5, litigation after review ×5),
+so the header rows are recognised and skipped and the numbers are read in order, across
+rows if a converter broke the row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipelines import catalog
+from pipelines.parse.labels import Value, fit_values, normalize, split_label_values
+from pipelines.parse.model import Fact
+from pipelines.parse.sections import is_page_footer
+
+
+@dataclass(slots=True)
+class ReviewTable:
+    facts: list[Fact] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def found(self) -> bool:
+        return bool(self.facts)
+
+
+def parse_review(rows: list[list[str]]) -> ReviewTable:
+    out = ReviewTable()
+    width = len(catalog.REVIEW_KEYS)
+    collected: list[Value] = []
+    for cells in rows:
+        if is_page_footer(cells):
+            continue
+        labels, values = split_label_values(cells)
+        if not any(not v.blank for v in values):
+            continue
+        text = normalize("".join(labels))
+        is_header = any(w in text for w in (*catalog.REVIEW_HEADER_WORDS, "数量", "件数"))
+        if labels and not is_header and len(text) > 12:
+            continue  # prose with a number in it ("2023年…"), not the table
+        collected.extend(values)
+        fitted = fit_values(collected, width)
+        if fitted is not None:
+            for key, v in zip(catalog.REVIEW_KEYS, fitted, strict=True):
+                out.facts.append(Fact("review", key, None, v.number, v.raw, v.unit))
+            return out
+        if len([v for v in collected if v.raw]) > width:
+            break
+    if collected:
+        numbers = [v.raw for v in collected if v.raw]
+        out.warnings.append(
+            f"第四部分读到{len(numbers)}个数字，应为{width}个，未读取：{' '.join(numbers)}"
+        )
+    return out

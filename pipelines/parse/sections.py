@@ -1,0 +1,103 @@
+"""Finding the six parts of a report in the stream of rows.
+
+A part starts at its heading (``二、主动公开政府信息情况``), recognised by its numeral and a
+keyword, in increasing order, on a row with nothing else in it. When a heading is missing,
+the tables themselves say where parts 二, 三 and 四 are.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pipelines.parse.labels import normalize
+
+_HEADING = re.compile(r"^([一二三四五六])[、.,:]")
+_PART_NUMERALS = "一二三四五六"
+_PART_KEYWORDS: dict[int, tuple[str, ...]] = {
+    1: ("总体情况", "概述", "总体"),
+    2: ("主动公开",),
+    3: ("收到和处理", "依申请", "申请情况", "处理政府信息公开申请"),
+    4: ("复议", "诉讼"),
+    5: ("问题", "改进", "整改"),
+    6: ("其他需要报告", "其他事项", "其他"),
+}
+_FOOTER = re.compile(
+    r"^(?:[-—–－_\s]*\d{1,3}[-—–－_\s]*|第\d{1,3}页(?:共\d{1,3}页)?|\d{1,3}/\d{1,3})$"
+)
+
+
+def is_page_footer(cells: list[str]) -> bool:
+    """``-3-``, ``— 5 —``, ``第3页 共5页``: page furniture left between rows by converters."""
+    filled = [c for c in cells if c.strip()]
+    if len(filled) != 1:
+        return False
+    text = filled[0].strip()
+    return bool(_FOOTER.match(normalize(text))) and any(ch in text for ch in "-—–－页/ ")
+
+
+@dataclass(slots=True)
+class Sections:
+    rows: list[list[str]]
+    starts: dict[int, int]  # part number -> index of its heading row
+
+    def part(self, n: int) -> list[list[str]]:
+        if n not in self.starts:
+            return []
+        start = self.starts[n] + 1
+        later = [i for k, i in self.starts.items() if k > n]
+        return self.rows[start : min(later) if later else len(self.rows)]
+
+    def before(self, n: int) -> list[list[str]]:
+        """Everything before part ``n`` (the title, the preamble, part 一)."""
+        later = [i for k, i in self.starts.items() if k >= n]
+        return self.rows[: min(later) if later else len(self.rows)]
+
+
+def _heading_part(cells: list[str]) -> int | None:
+    filled = [c for c in cells if c.strip()]
+    if len(filled) != 1:
+        return None
+    text = normalize(filled[0])
+    if len(text) > 40:
+        return None
+    m = _HEADING.match(text)
+    if not m:
+        return None
+    part = _PART_NUMERALS.index(m.group(1)) + 1
+    if any(k in text for k in _PART_KEYWORDS[part]):
+        return part
+    return None
+
+
+def _first(rows: list[list[str]], start: int, words: tuple[str, ...]) -> int | None:
+    for i in range(start, len(rows)):
+        text = normalize("".join(rows[i]))
+        if any(w in text for w in words):
+            return i
+    return None
+
+
+def find_sections(rows: list[list[str]]) -> Sections:
+    starts: dict[int, int] = {}
+    last = 0
+    for i, cells in enumerate(rows):
+        part = _heading_part(cells)
+        if part is not None and part > last:
+            # Part 三's row "四、结转下年度继续办理" and the like are excluded by the keywords.
+            starts[part] = i
+            last = part
+    # Fall back on the tables when a heading is missing.
+    if 2 not in starts:
+        i = _first(rows, 0, ("第二十条第",))
+        if i is not None and all(i < s for k, s in starts.items() if k > 2):
+            starts[2] = i - 1 if i > 0 else 0
+    if 3 not in starts:
+        i = _first(rows, starts.get(2, 0) + 1, ("申请人情况", "本年新收"))
+        if i is not None and all(i < s for k, s in starts.items() if k > 3):
+            starts[3] = max(i - 1, starts.get(2, -1) + 1)
+    if 4 not in starts and 3 in starts:
+        i = _first(rows, starts[3] + 1, ("行政复议",))
+        if i is not None and all(i < s for k, s in starts.items() if k > 4):
+            starts[4] = i - 1
+    return Sections(rows=rows, starts=dict(sorted(starts.items(), key=lambda kv: kv[1])))
