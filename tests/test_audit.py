@@ -1,0 +1,85 @@
+"""The audit flags exactly the arithmetic a report breaks, with the spec's rule ids."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipelines.pipeline import parse_file
+from tests.helpers import SAMPLES
+
+SEED_TEXT = (SAMPLES / "000_seed.txt").read_text(encoding="utf-8")
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "report.txt"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_seed_total_row_is_flagged_h1_and_h2() -> None:
+    report = parse_file(SAMPLES / "000_seed.txt")
+    errors = [f for f in report.findings if f.severity == "error"]
+    assert {(f.rule, f.cells[0], f.expected, f.actual) for f in errors} == {
+        ("H1", "requests.new_received@natural_person", 4, 0),
+        ("H1", "requests.new_received@total", 4, 0),
+        ("H2", "outcome.total@natural_person", 4, 0),
+        ("H2", "outcome.total@total", 4, 0),
+    }
+    assert all("第三部分" in f.message for f in errors)
+    assert not [f for f in report.findings if f.severity == "warning"]
+
+
+def test_consistent_report_has_no_findings() -> None:
+    """沭阳 2023 adds up; its blank legal-person columns are blanks, not errors."""
+    report = parse_file(SAMPLES / "shuyang_fgj_2023.html")
+    assert report.findings == []
+    blanks = [f for f in report.facts if f.value is None]
+    assert len(blanks) == 25 * 5  # 25 printed rows x 5 legal-person columns
+
+
+def test_row_total_column_mismatch_is_h3(tmp_path: Path) -> None:
+    # 予以公开: 自然人 3 but 总计 printed 5 -> H3 on that row (and H2 on 总计 column).
+    text = SEED_TEXT.replace(
+        "(一) 予以公开\t3\t0\t0\t0\t0\t0\t3", "(一) 予以公开\t3\t0\t0\t0\t0\t0\t5"
+    )
+    report = parse_file(_write(tmp_path, text))
+    h3 = [f for f in report.findings if f.rule == "H3"]
+    assert [(f.cells[0], f.expected, f.actual) for f in h3] == [("outcome.granted@total", 3, 5)]
+
+
+def test_blank_total_with_nonzero_parts_is_p3_not_a_mismatch(tmp_path: Path) -> None:
+    text = SEED_TEXT.replace(
+        "(一) 予以公开\t3\t0\t0\t0\t0\t0\t3", "(一) 予以公开\t3\t0\t0\t0\t0\t0\t—"
+    )
+    report = parse_file(_write(tmp_path, text))
+    p3 = [f for f in report.findings if f.rule == "P3"]
+    assert [(f.cells[0], f.expected, f.severity) for f in p3] == [
+        ("outcome.granted@total", 3, "warning")
+    ]
+    assert not [f for f in report.findings if f.rule == "H3"]
+    granted = report.fact_map()["outcome.granted@total"]
+    assert granted.value is None and granted.raw == "—"
+
+
+def test_review_total_mismatch_is_h5(tmp_path: Path) -> None:
+    lines = SEED_TEXT.split("\n")
+    i = lines.index("\t".join(["0"] * 15))
+    lines[i] = "\t".join(["10", "1", "0", "0", "0"] + ["0"] * 10)
+    report = parse_file(_write(tmp_path, "\n".join(lines)))
+    h5 = [f for f in report.findings if f.rule == "H5"]
+    assert [(f.cells[0], f.expected, f.actual) for f in h5] == [("review.total", 11, 0)]
+
+
+def test_prose_contradicting_table_is_a_warning(tmp_path: Path) -> None:
+    text = SEED_TEXT.replace("收到依申请公开政府信息 4 条", "收到依申请公开政府信息 17 条")
+    report = parse_file(_write(tmp_path, text))
+    x1 = [f for f in report.findings if f.rule == "X1"]
+    assert [(f.severity, f.expected, f.actual) for f in x1] == [("warning", 17, 4)]
+
+
+def test_negative_count_is_p1(tmp_path: Path) -> None:
+    text = SEED_TEXT.replace("规章\t0\t0\t0", "规章\t-2\t0\t0")
+    report = parse_file(_write(tmp_path, text))
+    assert [(f.rule, f.cells) for f in report.findings if f.rule == "P1"] == [
+        ("P1", ("active.rules.new_made",))
+    ]
