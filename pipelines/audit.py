@@ -63,36 +63,32 @@ def _check_sum(
     message: str,
 ) -> None:
     """One identity ``total == sum(parts)``; a blank total is P3, not a mismatch."""
-    if not cells.has(*total) or not all(cells.has(*p) for p in parts):
+    by_cell = cells.by_cell
+    total_fact = by_cell.get(_address(*total))
+    if total_fact is None:
         return
-    expected = sum(cells.num(*p) for p in parts)
-    total_fact = cells.get(*total)
-    names = tuple(f"{m}@{a}" if a else m for m, a in (total, *parts))
-    if total_fact is not None and total_fact.value is None:
+    expected: Number = 0
+    for p in parts:
+        fact = by_cell.get(_address(*p))
+        if fact is None:
+            return  # a missing row is reported by the parser, not here
+        if fact.value is not None:
+            expected += fact.value
+    if total_fact.value is None:
         if expected != 0:
-            out.append(
-                Finding(
-                    "P3",
-                    "warning",
-                    f"{message}：总计一格为空，而其组成部分之和为{_fmt(expected)}",
-                    expected,
-                    None,
-                    names,
-                )
-            )
+            names = tuple(_address(m, a) for m, a in (total, *parts))
+            text = f"{message}：总计一格为空，而其组成部分之和为{_fmt(expected)}"
+            out.append(Finding("P3", "warning", text, expected, None, names))
         return
-    actual = cells.num(*total)
+    actual = total_fact.value
     if abs(actual - expected) > 1e-9:
-        out.append(
-            Finding(
-                rule,
-                "error",
-                f"{message}：组成部分之和为{_fmt(expected)}，但填报的总计为{_fmt(actual)}",
-                expected,
-                actual,
-                names,
-            )
-        )
+        names = tuple(_address(m, a) for m, a in (total, *parts))
+        text = f"{message}：组成部分之和为{_fmt(expected)}，但填报的总计为{_fmt(actual)}"
+        out.append(Finding(rule, "error", text, expected, actual, names))
+
+
+def _address(metric: str, applicant: str | None) -> str:
+    return f"{metric}@{applicant}" if applicant else metric
 
 
 def audit_report(report: Report) -> list[Finding]:
@@ -202,9 +198,9 @@ def _plausibility(report: Report, cells: _Cells) -> list[Finding]:
         metric = catalog.METRICS_BY_KEY.get(f.metric)
         if metric is None:
             continue
-        label = metric.label + (f"（{APPLICANT_LABELS[f.applicant]}）" if f.applicant else "")
         if metric.unit == "万元":
             if f.value < 0:
+                label = metric.label
                 out.append(
                     Finding(
                         "P2", "warning", f"“{label}”金额为负数：{f.raw}", None, f.value, (f.cell,)
@@ -213,6 +209,7 @@ def _plausibility(report: Report, cells: _Cells) -> list[Finding]:
             continue
         if metric.signed:
             if isinstance(f.value, float):
+                label = metric.label
                 out.append(
                     Finding(
                         "P1", "warning", f"“{label}”应为整数：{f.raw}", None, f.value, (f.cell,)
@@ -220,6 +217,7 @@ def _plausibility(report: Report, cells: _Cells) -> list[Finding]:
                 )
             continue
         if f.value < 0 or isinstance(f.value, float):
+            label = metric.label + (f"（{APPLICANT_LABELS[f.applicant]}）" if f.applicant else "")
             out.append(
                 Finding(
                     "P1",

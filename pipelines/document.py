@@ -76,30 +76,42 @@ class Document:
                 yield from block.rows()
 
 
+MAX_SPAN = 64
+
+
 def expand_spans(rows: list[list[tuple[str, int, int]]]) -> Table:
-    """Build a Table from rows of ``(text, rowspan, colspan)`` as HTML and DOCX describe them."""
-    grid: dict[tuple[int, int], tuple[str, tuple[int, int]]] = {}
+    """Build a Table from rows of ``(text, rowspan, colspan)`` as HTML and DOCX describe them.
+
+    A rowspan is clamped to the rows that exist and a colspan to ``MAX_SPAN``, so a hostile
+    ``colspan=100000`` cannot blow the grid up.
+    """
+    height = len(rows)
+    occupied: list[dict[int, tuple[str, tuple[int, int]]]] = [{} for _ in range(height)]
     width = 0
     for r, row in enumerate(rows):
+        occ = occupied[r]
         c = 0
         for text, rowspan, colspan in row:
-            while (r, c) in grid:
+            while c in occ:
                 c += 1
-            rowspan = max(1, min(rowspan, 1000))
-            colspan = max(1, min(colspan, 1000))
+            rowspan = max(1, min(rowspan, height - r))
+            colspan = max(1, min(colspan, MAX_SPAN))
+            entry = (text, (r, c))
             for dr in range(rowspan):
+                target = occupied[r + dr]
                 for dc in range(colspan):
-                    grid.setdefault((r + dr, c + dc), (text, (r, c)))
+                    target.setdefault(c + dc, entry)
             c += colspan
-            width = max(width, c)
-    height = len(rows)
+        width = max(width, c, max(occ, default=-1) + 1)
     cells: list[list[str]] = []
     anchors: list[list[tuple[int, int]]] = []
-    for r in range(height):
-        cells.append([])
-        anchors.append([])
+    for r, occ in enumerate(occupied):
+        row_cells: list[str] = []
+        row_anchors: list[tuple[int, int]] = []
         for c in range(width):
-            text, anchor = grid.get((r, c), ("", (r, c)))
-            cells[r].append(text)
-            anchors[r].append(anchor)
+            text, anchor = occ.get(c, ("", (r, c)))
+            row_cells.append(text)
+            row_anchors.append(anchor)
+        cells.append(row_cells)
+        anchors.append(row_anchors)
     return Table(cells=cells, anchors=anchors)

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from typing import NamedTuple
 
 _QUOTES = str.maketrans({c: "" for c in "“”\"'‘’「」『』"})
 _SPACE = re.compile(r"\s+")
 _DASHES = str.maketrans({"－": "-", "—": "-", "–": "-", "―": "-", "−": "-", "﹣": "-"})
 
 
+@lru_cache(maxsize=1 << 16)
 def normalize(text: str) -> str:
     """NFKC (full-width to half-width), no whitespace, no quotes, unified dashes."""
     text = unicodedata.normalize("NFKC", text)
@@ -48,8 +50,7 @@ BLANK_MARKERS = frozenset({"", "-", "/", "无", "\\", "--", "---", "——", "�
 _NUMBER = re.compile(r"^([+-]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(万元|亿元|元|件|个|条|项|次|%)?$")
 
 
-@dataclass(frozen=True, slots=True)
-class Value:
+class Value(NamedTuple):
     """A parsed cell: ``number`` is None for a blank cell."""
 
     number: int | float | None
@@ -62,6 +63,7 @@ class Value:
         return self.number is None
 
 
+@lru_cache(maxsize=1 << 16)
 def parse_value(text: str) -> Value | None:
     """Read one cell as a number or a blank; None when it is text (a label, a note).
 
@@ -69,6 +71,8 @@ def parse_value(text: str) -> Value | None:
     or ``无`` is a blank, never 0.
     """
     raw = text.strip()
+    if raw.isascii() and raw.isdigit():
+        return Value(int(raw), raw)
     s = normalize(raw)
     if s in BLANK_MARKERS or set(s) <= {"-"}:
         return Value(None, raw)
@@ -88,16 +92,22 @@ def parse_value(text: str) -> Value | None:
     return Value(number, raw, unit, signed=bool(sign))
 
 
-def split_values(text: str) -> list[Value] | None:
-    """A cell holding several whitespace-separated numbers (text laid out with spaces)."""
+@lru_cache(maxsize=1 << 14)
+def _split_values(text: str) -> tuple[Value, ...] | None:
     parts = text.split()
     if len(parts) < 2:
         v = parse_value(text)
-        return None if v is None else [v]
+        return None if v is None else (v,)
     values = [parse_value(p) for p in parts]
     if any(v is None for v in values):
         return None
-    return [v for v in values if v is not None]
+    return tuple(v for v in values if v is not None)
+
+
+def split_values(text: str) -> list[Value] | None:
+    """A cell holding several whitespace-separated numbers (text laid out with spaces)."""
+    values = _split_values(text)
+    return None if values is None else list(values)
 
 
 def split_label_values(cells: list[str]) -> tuple[list[str], list[Value]]:
@@ -110,6 +120,9 @@ def split_label_values(cells: list[str]) -> tuple[list[str], list[Value]]:
     labels: list[str] = []
     values: list[Value] = []
     for cell in cells:
+        if cell.isdigit() and cell.isascii():  # the common case, kept cheap
+            values.append(Value(int(cell), cell))
+            continue
         if not cell.strip():
             if labels or values:
                 values.append(Value(None, ""))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from pipelines import catalog
 from pipelines.catalog import REQUEST_GROUPS, REQUEST_ROWS, RequestRow
@@ -110,6 +111,13 @@ def _fuzzy(combined: str) -> RequestRow | None:
 
 
 def classify(labels: list[str], context: str | None) -> _Match | None:
+    """What a row's label cells name, given the group the rows above opened."""
+    return _classify(tuple(labels), context)
+
+
+@lru_cache(maxsize=1 << 14)
+def _classify(labels: tuple[str, ...], context: str | None) -> _Match | None:
+    # Cached: every report repeats the template's few dozen labels.
     parts = [normalize(x) for x in labels if x.strip()]
     combined = "".join(parts)
     if not combined:

@@ -29,6 +29,8 @@ _FOOTER = re.compile(
 
 def is_page_footer(cells: list[str]) -> bool:
     """``-3-``, ``— 5 —``, ``第3页 共5页``: page furniture left between rows by converters."""
+    if len(cells) > 3 and cells[-1].isdigit():
+        return False
     filled = [c for c in cells if c.strip()]
     if len(filled) != 1:
         return False
@@ -55,6 +57,8 @@ class Sections:
 
 
 def _heading_part(cells: list[str]) -> int | None:
+    if len(cells) > 3 and cells[-1].isdigit():
+        return None
     filled = [c for c in cells if c.strip()]
     if len(filled) != 1:
         return None

@@ -22,6 +22,7 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 _GB_LABELS = {"gb2312", "gbk", "gb18030", "x-gbk", "cp936", "euc-cn", "ms936", "gb_2312-80"}
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
 
 
@@ -65,8 +66,7 @@ def decode(data: bytes, path: str, declared: str | None = None) -> tuple[str, st
 
 def looks_binary(text: str) -> bool:
     """Control characters other than whitespace mean the bytes were not text."""
-    sample = text[:65536]
+    sample = text[:16384]
     if not sample:
         return False
-    bad = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f\v")
-    return bad / len(sample) > 0.01
+    return len(_CONTROL.findall(sample)) / len(sample) > 0.01
