@@ -14,7 +14,7 @@ from pipelines import catalog
 from pipelines.document import Document, Paragraph
 from pipelines.errors import NotAReport
 from pipelines.parse.active_table import parse_active
-from pipelines.parse.metadata import read_metadata, region_from_name
+from pipelines.parse.metadata import read_metadata
 from pipelines.parse.model import Fact, Finding, ProseCount, Region, Report
 from pipelines.parse.prose import prose_counts
 from pipelines.parse.requests_table import expected_rows, parse_requests
@@ -104,7 +104,17 @@ def parse_document(doc: Document, overrides: Overrides | None = None) -> Report:
     part1 = [_row_text(r) for r in rows if id(r) in head and len(r) == 1]
     counts = prose_counts(part1 if part1 else prose_paragraphs[:40])
 
-    region = overrides.region or region_from_name(organ)
+    region = overrides.region
+    if region is None:
+        from pipelines.regions import resolve_organ  # regions imports this package's model
+
+        resolution = resolve_organ(organ)
+        region = resolution.region
+        if resolution.ambiguous:
+            places = "、".join(c.code for c in resolution.candidates)
+            warnings.append(
+                f"“{resolution.region.county}”有多个同名地区（{places}），未能确定，请在清单中指定"
+            )
     report = Report(
         organ=organ,
         year=year,

