@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from pipelines import catalog
 from pipelines.errors import ReportError
@@ -84,6 +85,77 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return status
 
 
+def _years(text: str) -> list[int]:
+    """``2021`` or ``2019-2023`` or ``2019,2021``."""
+    out: list[int] = []
+    for part in text.split(","):
+        if "-" in part:
+            a, b = part.split("-", 1)
+            out.extend(range(int(a), int(b) + 1))
+        elif part.strip():
+            out.append(int(part))
+    return out
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from pipelines.ingest import ingest
+    from pipelines.warehouse import WarehouseError
+
+    try:
+        summary = ingest(
+            args.paths,
+            Path(args.db),
+            manifest_paths=[Path(m) for m in args.manifest],
+            is_demo=args.demo,
+            workers=args.workers,
+            progress=not args.quiet,
+        )
+    except (WarehouseError, ReportError) as exc:
+        print(f"xxgk: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"完成：新增 {summary.new}，更新 {summary.updated}，未变 {summary.unchanged}，"
+        f"失败 {len(summary.failed)}；跨年度核对发现 {summary.cross_year_findings} 条 "
+        f"→ {args.db}"
+    )
+    for path, reason in summary.failed:
+        print(f"  失败 {path}: {reason}")
+    for path, organ in summary.ambiguous:
+        print(f"  地区待定 {path}: “{organ}”有多个同名地区，请在 manifest.csv 中指定 region_code")
+    return 1 if summary.failed else 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from pipelines.export import Filters, export
+    from pipelines.warehouse import WarehouseError
+
+    filters = Filters(
+        years=_years(args.years) if args.years else [],
+        region_codes=args.region or [],
+        organ_kinds=args.organ_kind or [],
+        tables=args.table or [],
+        metrics=args.metric or [],
+        include_demo=not args.no_demo,
+    )
+    try:
+        n = export(Path(args.db), Path(args.out), filters, partition_by_year=args.by_year)
+    except WarehouseError as exc:
+        print(f"xxgk: {exc}", file=sys.stderr)
+        return 2
+    print(f"已导出 {n} 行 → {args.out}")
+    return 0
+
+
+def _add_db(p: argparse.ArgumentParser) -> None:
+    from pipelines.warehouse import default_db
+
+    p.add_argument(
+        "--db",
+        default=str(default_db()),
+        help="仓库文件（默认 data/xxgk.duckdb，或环境变量 XXGK_DB）",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="xxgk", description="政府信息公开工作年度报告：解析、审核、入库与看板"
@@ -99,6 +171,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--county")
     p.add_argument("--region-code", help="行政区划代码")
     p.set_defaults(func=cmd_parse)
+
+    p = sub.add_parser("ingest", help="把文件或文件夹中的报告导入仓库 / load reports")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    _add_db(p)
+    p.add_argument(
+        "--manifest", action="append", default=[], help="清单 CSV（地区、年度、机关类型）"
+    )
+    p.add_argument("--demo", action="store_true", help="标记为示例数据")
+    p.add_argument("--workers", type=int, help="并行进程数（默认：CPU 核数）")
+    p.add_argument("--quiet", action="store_true", help="不显示进度条")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("export", help="把筛选后的数据导出为 Parquet / export Parquet")
+    p.add_argument("out", metavar="OUT")
+    _add_db(p)
+    p.add_argument("--years", help="年度，如 2021 或 2019-2023")
+    p.add_argument("--region", action="append", help="行政区划代码（省、市或县），可多次")
+    p.add_argument("--organ-kind", action="append", choices=["government", "department"])
+    p.add_argument("--table", action="append", choices=sorted(catalog.TABLES))
+    p.add_argument("--metric", action="append", help="指标键，可多次")
+    p.add_argument("--no-demo", action="store_true", help="不含示例数据")
+    p.add_argument("--by-year", action="store_true", help="按年度分区写成目录（hive 分区）")
+    p.set_defaults(func=cmd_export)
     return parser
 
 

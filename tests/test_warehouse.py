@@ -1,0 +1,221 @@
+"""The warehouse on a real DuckDB file: idempotent, revisions, failures, regions, migrations."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from pipelines.ingest import ingest
+from pipelines.warehouse import building, open_readonly
+from pipelines.warehouse.schema import MIGRATIONS, SCHEMA_VERSION, migrate
+from tests.helpers import SAMPLES
+from tests.warehouse_helpers import SEED_TEXT, SHUYANG_HTML, seed_as, write
+
+
+def rows(db, sql: str, params: list | None = None) -> list[tuple]:
+    con = open_readonly(db)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def test_ingesting_twice_changes_nothing(tmp_path) -> None:
+    db = tmp_path / "w.duckdb"
+    first = ingest([SAMPLES], db, progress=False)
+    assert (first.new, first.updated, first.unchanged, first.failed) == (
+        len(list(SAMPLES.iterdir())),
+        0,
+        0,
+        [],
+    )
+    before = rows(db, "SELECT report_id, status FROM reports ORDER BY 1")
+    n_facts = rows(db, "SELECT count(*) FROM facts")[0][0]
+    second = ingest([SAMPLES], db, progress=False)
+    assert (second.new, second.updated, second.failed) == (0, 0, [])
+    assert second.unchanged == first.new
+    assert rows(db, "SELECT report_id, status FROM reports ORDER BY 1") == before
+    assert rows(db, "SELECT count(*) FROM facts")[0][0] == n_facts
+
+
+def test_seed_numbers_land_as_printed(tmp_path) -> None:
+    db = tmp_path / "w.duckdb"
+    ingest([SAMPLES / "000_seed.txt"], db, progress=False)
+    assert rows(
+        db,
+        "SELECT new_received, granted, denied, closed FROM requests_by_report "
+        "WHERE applicant = 'total'",
+    ) == [(4.0, 3.0, 1.0, 0.0)]
+    assert rows(
+        db, "SELECT organ_id, province, city, county, region_code, organ_kind FROM current_reports"
+    ) == [("230804:人民政府办公室", "黑龙江省", "佳木斯市", "前进区", "230804", "government")]
+    assert rows(db, "SELECT rule, count(*) FROM findings GROUP BY 1 ORDER BY 1") == [
+        ("H1", 2),
+        ("H2", 2),
+    ]
+    assert rows(db, "SELECT has_errors FROM current_reports") == [(True,)]
+
+
+def test_shuyang_blank_cells_stay_null(tmp_path) -> None:
+    db = tmp_path / "w.duckdb"
+    ingest([SAMPLES / "shuyang_fgj_2023.html"], db, progress=False)
+    assert rows(db, "SELECT count(*) FROM facts WHERE blank AND value IS NULL") == [(125,)]
+    assert rows(db, "SELECT count(*) FROM facts WHERE blank AND value IS NOT NULL") == [(0,)]
+
+
+def test_revised_report_supersedes_and_history_is_kept(tmp_path) -> None:
+    db = tmp_path / "w.duckdb"
+    original = write(tmp_path / "in" / "seed.txt", SEED_TEXT)
+    ingest([original], db, progress=False)
+    zero_total = "(七) 总计\t0\t0\t0\t0\t0\t0\t0"
+    revised_text = SEED_TEXT.replace(zero_total, "(七) 总计\t4\t0\t0\t0\t0\t0\t4")
+    assert revised_text != SEED_TEXT
+    revised = write(tmp_path / "in" / "seed_revised.txt", revised_text)
+    summary = ingest([revised], db, progress=False)
+    assert (summary.new, summary.updated) == (0, 1)
+    history = rows(
+        db,
+        "SELECT source_path, status, superseded_by IS NOT NULL FROM reports "
+        "ORDER BY ingested_at, status",
+    )
+    assert sorted(history) == [
+        (str(original), "superseded", True),
+        (str(revised), "current", False),
+    ]
+    assert rows(db, "SELECT closed FROM requests_by_report WHERE applicant = 'total'") == [(4.0,)]
+    # The revision fixed the total row: no errors left on the current report.
+    assert rows(db, "SELECT count(*) FROM current_findings WHERE severity = 'error'") == [(0,)]
+
+
+def test_one_organ_however_it_is_named(tmp_path) -> None:
+    """洪泽区人民政府 (2023) and 淮安市洪泽区人民政府 (2024) are one organ."""
+    db = tmp_path / "w.duckdb"
+    a = write(tmp_path / "a.txt", seed_as("洪泽区人民政府"))
+    b = write(tmp_path / "b.txt", seed_as("淮安市洪泽区人民政府").replace("2020", "2021"))
+    ingest([a, b], db, progress=False)
+    assert rows(db, "SELECT DISTINCT organ_id FROM current_reports") == [("320813:人民政府",)]
+    assert rows(db, "SELECT year FROM current_reports ORDER BY 1") == [(2020,), (2021,)]
+
+
+def test_a_broken_file_among_good_ones(tmp_path) -> None:
+    db = tmp_path / "w.duckdb"
+    folder = tmp_path / "in"
+    write(folder / "good.txt", SEED_TEXT)
+    write(folder / "also_good.html", SHUYANG_HTML)
+    (folder / "broken.html").write_bytes(b"\x00\x01\x02 not a page" * 100)
+    write(folder / "weather.txt", "今日天气\n晴\n")
+    summary = ingest([folder], db, progress=False)
+    assert summary.new == 2
+    failed = dict(summary.failed)
+    assert set(failed) == {str(folder / "broken.html"), str(folder / "weather.txt")}
+    assert "二进制" in failed[str(folder / "broken.html")]
+    assert "未找到年度报告的统计表" in failed[str(folder / "weather.txt")]
+    assert rows(db, "SELECT count(*) FROM current_reports") == [(2,)]
+    assert sorted(rows(db, "SELECT path, error_kind FROM ingest_errors")) == [
+        (str(folder / "broken.html"), "unreadable"),
+        (str(folder / "weather.txt"), "not_a_report"),
+    ]
+
+
+def test_ambiguous_region_is_flagged_then_settled_by_manifest(tmp_path) -> None:
+    db = tmp_path / "w.duckdb"
+    report = write(tmp_path / "in" / "chaoyang.txt", seed_as("朝阳区人民政府"))
+    summary = ingest([report], db, progress=False)
+    assert summary.ambiguous == [(str(report), "朝阳区人民政府")]
+    assert rows(db, "SELECT region_code, region_status FROM current_reports") == [
+        (None, "ambiguous")
+    ]
+    write(tmp_path / "in" / "manifest.csv", "file,region_code\nchaoyang.txt,220104\n")
+    # The same bytes again, now with a manifest: the report moves to its region.
+    summary2 = ingest([tmp_path / "in"], db, progress=False)
+    assert (summary2.ambiguous, summary2.new, summary2.updated) == ([], 0, 1)
+    assert rows(
+        db, "SELECT province, city, county, region_code, region_status FROM current_reports"
+    ) == [("吉林省", "长春市", "朝阳区", "220104", "manifest")]
+    assert rows(db, "SELECT count(*) FROM reports") == [(1,)]
+    # And once settled, nothing changes on the next run.
+    summary3 = ingest([tmp_path / "in"], db, progress=False)
+    assert (summary3.new, summary3.updated, summary3.unchanged) == (0, 0, 1)
+
+
+def test_manifest_by_organ_name(tmp_path) -> None:
+    db = tmp_path / "w.duckdb"
+    write(tmp_path / "in" / "a.txt", seed_as("朝阳区人民政府"))
+    write(tmp_path / "m.csv", "organ,region_code,organ_kind\n朝阳区人民政府,110105,government\n")
+    ingest([tmp_path / "in"], db, manifest_paths=[tmp_path / "m.csv"], progress=False)
+    assert rows(db, "SELECT organ_id, city, region_status FROM current_reports") == [
+        ("110105:人民政府", "北京市", "manifest")
+    ]
+
+
+def test_folder_names_settle_an_ambiguous_region(tmp_path) -> None:
+    db = tmp_path / "w.duckdb"
+    report = write(tmp_path / "raw" / "北京市" / "朝阳区" / "2020.txt", seed_as("朝阳区人民政府"))
+    ingest([report], db, progress=False)
+    assert rows(db, "SELECT region_code, region_status FROM current_reports") == [
+        ("110105", "folder")
+    ]
+
+
+def test_cross_year_carry_over_is_checked(tmp_path) -> None:
+    db = tmp_path / "w.duckdb"
+    y2020 = write(tmp_path / "2020.txt", SEED_TEXT)
+    carried = "二、上年结转政府信息公开申请数量\t\t0\t0\t0\t0\t0\t0\t0"
+    assert carried in SEED_TEXT
+    text_2021 = SEED_TEXT.replace("2020", "2021").replace(
+        carried, "二、上年结转政府信息公开申请数量\t\t5\t0\t0\t0\t0\t0\t5"
+    )
+    y2021 = write(tmp_path / "2021.txt", text_2021)
+    ingest([y2020, y2021], db, progress=False)
+    found = rows(
+        db,
+        "SELECT year, rule, cells[1], expected, actual FROM current_findings "
+        "WHERE scope = 'cross_year' ORDER BY 3",
+    )
+    assert found == [
+        (2021, "S1", "requests.carried_over@natural_person", 0.0, 5.0),
+        (2021, "S1", "requests.carried_over@total", 0.0, 5.0),
+    ]
+
+
+def test_an_older_warehouse_is_upgraded(tmp_path) -> None:
+    db = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(db))
+    migrate(con, target=1)  # a warehouse written before report_texts existed
+    con.close()
+    assert SCHEMA_VERSION == len(MIGRATIONS) >= 2
+    ingest([SAMPLES / "000_seed.txt"], db, progress=False)
+    assert rows(db, "SELECT max(version) FROM schema_version") == [(SCHEMA_VERSION,)]
+    assert rows(db, "SELECT count(*) FROM report_texts") == [(1,)]
+
+
+def test_a_failed_batch_publishes_nothing(tmp_path) -> None:
+    db = tmp_path / "w.duckdb"
+    ingest([SAMPLES / "000_seed.txt"], db, progress=False)
+    before = db.read_bytes()
+    with pytest.raises(RuntimeError), building(db) as con:
+        con.execute("DELETE FROM facts")
+        raise RuntimeError("boom")
+    assert db.read_bytes() == before
+    assert not list(tmp_path.glob(".w.duckdb.building-*"))
+
+
+def test_cli_ingest_summary_names_each_failure(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    folder = tmp_path / "in"
+    write(folder / "good.txt", SEED_TEXT)
+    (folder / "empty.txt").write_bytes(b"")
+    db = tmp_path / "w.duckdb"
+    result = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "ingest", str(folder), "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1  # something failed; the rest is loaded
+    assert "新增 1" in result.stdout and "失败 1" in result.stdout
+    assert f"失败 {folder / 'empty.txt'}: 文件为空" in result.stdout
+    assert "导入" in result.stderr  # the progress line
+    assert rows(db, "SELECT count(*) FROM current_reports") == [(1,)]
