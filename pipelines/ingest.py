@@ -29,6 +29,7 @@ from pipelines.readers import MAX_BYTES, read_bytes
 from pipelines.regions import gazetteer, resolve_organ
 from pipelines.warehouse.files import building
 from pipelines.warehouse.load import BatchWriter, Parsed, run_cross_year
+from pipelines.warehouse.schema import refresh_derived
 
 SUPPORTED = frozenset(
     {".txt", ".text", ".md", ".htm", ".html", ".shtml", ".xhtml", ".pdf", ".docx", ".doc", ".wps"}
@@ -229,7 +230,9 @@ def ingest(
             writer.add(item)
         writer.flush()
         summary.new, summary.updated = writer.counts.new, writer.counts.updated
+        refresh_derived(con, ("current_reports",))
         summary.cross_year_findings = run_cross_year(con)
+        refresh_derived(con)
         con.execute(
             "UPDATE batches SET finished_at = now(), new = ?, updated = ?, unchanged = ?, "
             "failed = ? WHERE batch_id = ?",

@@ -89,20 +89,36 @@ MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 VIEWS = """
-CREATE OR REPLACE VIEW current_reports AS
-SELECT r.*, o.kind AS organ_kind, o.region_code, o.province, o.city, o.county, o.region_status,
-       EXISTS (SELECT 1 FROM findings f WHERE f.report_id = r.report_id
-               AND f.severity = 'error') AS has_errors
-FROM reports r JOIN organs o USING (organ_id)
-WHERE r.status = 'current';
-
 CREATE OR REPLACE VIEW current_facts AS
 SELECT f.*, r.organ_id, r.organ, r.organ_kind, r.region_code, r.province, r.city, r.county,
        r.year, r.edition, r.is_demo, r.has_errors, r.source_path
 FROM facts f JOIN current_reports r USING (report_id);
 
--- One row per current report and applicant: the part 三 dispositions, groups summed.
-CREATE OR REPLACE VIEW requests_by_report AS
+CREATE OR REPLACE VIEW current_findings AS
+SELECT f.*, r.organ_id, r.organ, r.organ_kind, r.region_code, r.province, r.city, r.county,
+       r.year, r.is_demo, r.source_path
+FROM findings f JOIN current_reports r USING (report_id);
+
+CREATE OR REPLACE VIEW current_prose_counts AS
+SELECT p.*, r.organ_id, r.organ, r.organ_kind, r.region_code, r.province, r.city, r.county,
+       r.year, r.is_demo
+FROM prose_counts p JOIN current_reports r USING (report_id);
+"""
+
+
+# Tables derived from the current facts, rebuilt at the end of every batch. A published
+# warehouse never changes, so the dashboard reads these pre-aggregated rows instead of
+# pivoting the long facts on every page view.
+DERIVED: dict[str, str] = {
+    # First: the views below and the cross-year audit read it.
+    "current_reports": """
+SELECT r.*, o.kind AS organ_kind, o.region_code, o.province, o.city, o.county, o.region_status,
+       EXISTS (SELECT 1 FROM findings f WHERE f.report_id = r.report_id
+               AND f.severity = 'error') AS has_errors
+FROM reports r JOIN organs o USING (organ_id)
+WHERE r.status = 'current'
+""",
+    "requests_by_report": """
 SELECT report_id, organ_id, organ, organ_kind, region_code, province, city, county, year,
        edition, is_demo, has_errors, applicant,
        sum(value) FILTER (WHERE metric = 'requests.new_received') AS new_received,
@@ -117,28 +133,19 @@ SELECT report_id, organ_id, organ, organ_kind, region_code, province, city, coun
        sum(value) FILTER (WHERE metric = 'requests.carried_forward') AS carried_forward
 FROM current_facts
 WHERE "table" = 'requests'
-GROUP BY ALL;
-
-CREATE OR REPLACE VIEW review_by_report AS
+GROUP BY ALL
+""",
+    "review_by_report": """
 SELECT report_id, organ_id, organ, organ_kind, region_code, province, city, county, year,
        edition, is_demo, has_errors, metric, value
-FROM current_facts WHERE "table" = 'review';
-
-CREATE OR REPLACE VIEW active_by_report AS
+FROM current_facts WHERE "table" = 'review'
+""",
+    "active_by_report": """
 SELECT report_id, organ_id, organ, organ_kind, region_code, province, city, county, year,
        edition, is_demo, has_errors, metric, value, unit
-FROM current_facts WHERE "table" = 'active';
-
-CREATE OR REPLACE VIEW current_findings AS
-SELECT f.*, r.organ_id, r.organ, r.organ_kind, r.region_code, r.province, r.city, r.county,
-       r.year, r.is_demo, r.source_path
-FROM findings f JOIN current_reports r USING (report_id);
-
-CREATE OR REPLACE VIEW current_prose_counts AS
-SELECT p.*, r.organ_id, r.organ, r.organ_kind, r.region_code, r.province, r.city, r.county,
-       r.year, r.is_demo
-FROM prose_counts p JOIN current_reports r USING (report_id);
-"""
+FROM current_facts WHERE "table" = 'active'
+""",
+}
 
 
 def _version(con: duckdb.DuckDBPyConnection) -> int:
@@ -163,9 +170,22 @@ def migrate(con: duckdb.DuckDBPyConnection, target: int = SCHEMA_VERSION) -> int
         con.execute(MIGRATIONS[version])
         con.execute("INSERT INTO schema_version VALUES (?, now())", [version + 1])
     if target == SCHEMA_VERSION:
+        refresh_derived(con, ("current_reports",))
         con.execute(VIEWS)
         _write_catalog(con)
     return before
+
+
+def refresh_derived(con: duckdb.DuckDBPyConnection, names: tuple[str, ...] = ()) -> None:
+    for name, select in DERIVED.items():
+        if names and name not in names:
+            continue
+        kind = con.execute(
+            "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]
+        ).fetchone()
+        if kind and kind[0] == "VIEW":
+            con.execute(f"DROP VIEW {name}")
+        con.execute(f"CREATE OR REPLACE TABLE {name} AS {select}")
 
 
 def _write_catalog(con: duckdb.DuckDBPyConnection) -> None:
