@@ -40,14 +40,16 @@ def _fmt(n: Number) -> str:
 
 
 class _Cells:
+    """Facts by (metric, applicant): tuple keys, so no address string is built per lookup."""
+
     def __init__(self, facts: list[Fact]) -> None:
-        self.by_cell = {f.cell: f for f in facts}
+        self.by_cell = {(f.metric, f.applicant): f for f in facts}
 
     def has(self, metric: str, applicant: str | None = None) -> bool:
-        return (f"{metric}@{applicant}" if applicant else metric) in self.by_cell
+        return (metric, applicant) in self.by_cell
 
     def get(self, metric: str, applicant: str | None = None) -> Fact | None:
-        return self.by_cell.get(f"{metric}@{applicant}" if applicant else metric)
+        return self.by_cell.get((metric, applicant))
 
     def num(self, metric: str, applicant: str | None = None) -> Number:
         f = self.get(metric, applicant)
@@ -64,12 +66,12 @@ def _check_sum(
 ) -> None:
     """One identity ``total == sum(parts)``; a blank total is P3, not a mismatch."""
     by_cell = cells.by_cell
-    total_fact = by_cell.get(_address(*total))
+    total_fact = by_cell.get(total)
     if total_fact is None:
         return
     expected: Number = 0
     for p in parts:
-        fact = by_cell.get(_address(*p))
+        fact = by_cell.get(p)
         if fact is None:
             return  # a missing row is reported by the parser, not here
         if fact.value is not None:
