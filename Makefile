@@ -1,15 +1,17 @@
 # Two commands for a fresh machine with python3, pip and make:
 #   make run   - install what is missing, then parse the shipped samples and print their tables
 #   make test  - install what is missing, then run every test
-UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+# uv from PATH if there is one, else the one pip installs into this Python.
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := python3 -m uv
+endif
 PY_SAMPLES := $(wildcard data/samples/*)
 
 .PHONY: run test lint format bench install
 
-$(UV):
-	python3 -m pip install --user --quiet "uv>=0.9,<1" || python3 -m pip install --quiet "uv>=0.9,<1"
-
-.venv/.installed: pyproject.toml uv.lock | $(UV)
+.venv/.installed: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv>=0.9,<1"
 	$(UV) sync --frozen
 	touch $@
 
