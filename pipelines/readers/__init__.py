@@ -1,22 +1,29 @@
 """Readers: one per file format, each turning bytes into the same Document.
 
 ``read_document`` picks the reader from the file's content first and its name second, so
-a report saved with the wrong extension is still read.
+a report saved with the wrong extension is still read (a ``.doc`` that is really a web
+page goes to the HTML reader, a ``.pdf`` that is really a DOCX to the Word reader).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from pipelines.document import Document
 from pipelines.errors import UnreadableFile, UnsupportedFormat
+from pipelines.readers.docx import read_docx
 from pipelines.readers.html import read_html
+from pipelines.readers.legacy import read_legacy
+from pipelines.readers.pdf import read_pdf
 from pipelines.readers.text import read_text
 
 MAX_BYTES = 200 * 1024 * 1024
 
 Reader = Callable[[bytes, str], Document]
+
+_LEGACY_SUFFIXES = (".doc", ".wps", ".dot")
 
 
 def _sniff(data: bytes, suffix: str) -> str:
@@ -27,6 +34,8 @@ def _sniff(data: bytes, suffix: str) -> str:
         return "docx"
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         return "doc"
+    if head.startswith(b"{\\rtf"):
+        return "rtf"
     if (
         suffix in (".html", ".htm", ".shtml", ".xhtml")
         or head.startswith((b"<!doctype html", b"<html", b"<?xml"))
@@ -41,10 +50,16 @@ def reader_for(kind: str, path: str) -> Reader:
         return read_html
     if kind == "text":
         return read_text
-    names = {"pdf": "PDF", "docx": "Word (DOCX)", "doc": "Word (DOC/WPS)"}
-    raise UnsupportedFormat(
-        path, f"暂不支持{names.get(kind, kind)}格式 / {names.get(kind, kind)} is not supported yet"
-    )
+    if kind == "pdf":
+        return read_pdf
+    if kind == "docx":
+        return read_docx
+    if kind == "doc":
+        suffix = Path(path).suffix.lower()
+        return partial(read_legacy, suffix=suffix if suffix in _LEGACY_SUFFIXES else ".doc")
+    if kind == "rtf":
+        return partial(read_legacy, suffix=".rtf")
+    raise UnsupportedFormat(path, f"暂不支持{kind}格式 / {kind} is not supported")
 
 
 def read_bytes(data: bytes, path: str) -> Document:

@@ -1,0 +1,284 @@
+"""PDF reports with a text layer: paragraphs in reading order and ruled tables as grids.
+
+Two libraries, each for what it does best (both permissively licensed; PyMuPDF is AGPL and
+is not used): pypdfium2 opens the file first, because its error codes tell a password from
+a broken file and it counts characters and images fast, so a scanned or encrypted PDF is
+refused with the real reason before any layout work. pdfplumber then gives character boxes
+and the cells of ruled tables (see ``pdf_layout``).
+
+Each page becomes a sequence of text lines and tables ordered top to bottom. Lines are
+joined into paragraphs where the previous line runs to the right margin and the next one is
+not indented, also across a page break. Page numbers (``-3-``) in the margins are dropped.
+A table cut by a page break is stitched back together when the next page opens with a
+table of the same columns, and a repeated header row on the continuation is dropped.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pdfplumber
+import pypdfium2 as pdfium
+from pdfminer.pdfdocument import PDFPasswordIncorrect
+
+from pipelines.document import Block, Document, Paragraph, Table
+from pipelines.errors import UnreadableFile
+from pipelines.readers.pdf_layout import (
+    Line,
+    TableBox,
+    find_tables,
+    group_lines,
+    join_lines,
+)
+
+# pdfminer logs a warning for every malformed font descriptor (Chromium writes many); they
+# say nothing a user can act on and would clutter the command line's stderr.
+logging.getLogger("pdfminer").setLevel(logging.ERROR)
+
+MAX_PAGES = 300
+MIN_TEXT_CHARS = 20  # per page, on average: less than a line of text is a scan
+
+_FOOTER = re.compile(
+    r"^(?:[-—–－_~\s]*[0-9]{1,3}[-—–－_~\s]*"
+    r"|第\s*[0-9]{1,3}\s*页(?:\s*[,，/]?\s*共\s*[0-9]{1,3}\s*页)?"
+    r"|[0-9]{1,3}\s*/\s*[0-9]{1,3})$"
+)
+_MARGIN_TOP = 0.08  # share of the page height where a running header may sit
+_MARGIN_BOTTOM = 0.12
+_COLUMN_TOLERANCE = 3.0  # points: two page pieces of one table share their column edges
+
+
+@dataclass(frozen=True, slots=True)
+class _Probe:
+    pages: int
+    title: str | None
+
+
+def _probe(data: bytes, path: str) -> _Probe:
+    """Open with PDFium to refuse encrypted, broken and scanned files with the right reason."""
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        code = getattr(exc, "err_code", None)
+        if code == 4:  # FPDF_ERR_PASSWORD
+            raise UnreadableFile(path, "PDF 已加密，需要密码才能打开 / encrypted PDF") from exc
+        if code == 6:  # FPDF_ERR_SECURITY
+            raise UnreadableFile(
+                path, "PDF 使用了不支持的加密方式 / unsupported PDF security handler"
+            ) from exc
+        raise UnreadableFile(
+            path, "PDF 文件已损坏或不完整，无法打开 / corrupt or truncated PDF"
+        ) from exc
+    try:
+        pages = len(pdf)
+        if pages == 0:
+            raise UnreadableFile(path, "PDF 没有页面 / PDF has no pages")
+        if pages > MAX_PAGES:
+            raise UnreadableFile(
+                path, f"PDF 共{pages}页，超过{MAX_PAGES}页上限 / too many pages ({pages})"
+            )
+        # A scan may carry a little text (a stamped page number): what counts is whether
+        # there is about a line of text per page. Stop reading once there is.
+        needed = MIN_TEXT_CHARS * pages
+        text_chars = 0
+        images = 0
+        for i in range(pages):
+            page = pdf[i]
+            textpage = page.get_textpage()
+            text_chars += len("".join(textpage.get_text_range().split()))
+            textpage.close()
+            if text_chars >= needed:
+                page.close()
+                break
+            images += sum(1 for _ in page.get_objects(filter=(pdfium.raw.FPDF_PAGEOBJ_IMAGE,)))
+            page.close()
+        if text_chars < needed and images:
+            raise UnreadableFile(path, "扫描件，无可提取文字 / scanned PDF, no text layer")
+        if text_chars == 0:
+            raise UnreadableFile(path, "PDF 中没有可提取的文字 / PDF has no text")
+        title = (pdf.get_metadata_dict().get("Title") or "").strip() or None
+    finally:
+        pdf.close()
+    return _Probe(pages=pages, title=title)
+
+
+# --- pages to items -------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Page:
+    number: int
+    height: float
+    items: list[Line | TableBox]
+
+
+def _is_furniture(line: Line, height: float) -> bool:
+    """A page number in the top or bottom margin."""
+    in_margin = line.bottom > height * (1 - _MARGIN_BOTTOM) or line.top < height * _MARGIN_TOP
+    return in_margin and bool(_FOOTER.match(line.text.strip()))
+
+
+def _read_page(page: Any, number: int) -> _Page:
+    """One page (already parsed, duplicate glyphs removed) as lines and tables."""
+    chars = [c for c in page.chars if c["text"].strip()]
+    tables = find_tables(page, chars)
+    used = set().union(*(t.chars for t in tables)) if tables else set()
+    prose = [c for c in chars if id(c) not in used and c.get("upright", True)]
+    lines = [Line.of(group) for group in group_lines(prose)]
+    lines = [ln for ln in lines if ln.text and not _is_furniture(ln, page.height)]
+    items: list[Line | TableBox] = [*lines, *tables]
+    items.sort(key=lambda it: it.top if isinstance(it, Line) else it.bbox[1])
+    return _Page(number=number, height=float(page.height), items=items)
+
+
+# --- items to blocks ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Margins:
+    left: float
+    right: float
+
+
+def _margins(pages: list[_Page]) -> _Margins:
+    """The body text's left and right edges: the most common line start and full-line end."""
+    lines = [it for p in pages for it in p.items if isinstance(it, Line)]
+    if not lines:
+        return _Margins(0.0, 0.0)
+    left = Counter(round(ln.x0 / 2) for ln in lines).most_common(1)[0][0] * 2
+    widest = max(ln.x1 - ln.x0 for ln in lines)
+    full = [ln for ln in lines if ln.x1 - ln.x0 >= 0.6 * widest] or lines
+    right = Counter(round(ln.x1 / 2) for ln in full).most_common(1)[0][0] * 2
+    return _Margins(float(left), float(right))
+
+
+def _continues(prev: Line, line: Line, margins: _Margins, same_page: bool) -> bool:
+    """Whether ``line`` carries on the paragraph that ``prev`` ended."""
+    size = max(prev.size, line.size)
+    if abs(prev.size - line.size) > 0.15 * size:
+        return False
+    runs_to_margin = prev.x1 >= margins.right - 1.5 * size
+    indented = line.x0 > margins.left + 0.6 * size
+    if not runs_to_margin or indented:
+        return False
+    if not same_page:
+        return True
+    gap = line.top - prev.bottom
+    return -0.5 * size <= gap <= 1.2 * max(prev.bottom - prev.top, line.bottom - line.top)
+
+
+def _same_columns(a: TableBox, b: TableBox) -> bool:
+    return len(a.columns) == len(b.columns) and all(
+        abs(x - y) <= _COLUMN_TOLERANCE for x, y in zip(a.columns, b.columns, strict=True)
+    )
+
+
+def _append_rows(table: Table, piece: TableBox) -> None:
+    """Stitch a page's piece of a table under ``table``.
+
+    Header rows the piece repeats are dropped. An empty first-row cell with no border drawn
+    on top is the rest of a cell merged down across the page break (WPS draws no border
+    there): it takes the text and anchor of the cell above it.
+    """
+    more = piece.table
+    key = ["".join("".join(row).split()) for row in table.cells]
+    skip = 0
+    while (
+        skip < min(len(more.cells), len(key))
+        and "".join("".join(more.cells[skip]).split()) == key[skip]
+    ):
+        skip += 1
+    offset = len(table.cells) - skip
+    carried: dict[tuple[int, int], tuple[str, tuple[int, int]]] = {}
+    if skip == 0 and table.cells:
+        for c in piece.open_top:
+            if not more.cells[0][c].strip():
+                carried[more.anchors[0][c]] = (table.cells[-1][c], table.anchors[-1][c])
+    for row, anchors in zip(more.cells[skip:], more.anchors[skip:], strict=True):
+        new_row: list[str] = []
+        new_anchors: list[tuple[int, int]] = []
+        for text, anchor in zip(row, anchors, strict=True):
+            text, moved = carried.get(anchor, (text, (anchor[0] + offset, anchor[1])))
+            new_row.append(text)
+            new_anchors.append(moved)
+        table.cells.append(new_row)
+        table.anchors.append(new_anchors)
+
+
+def _blocks(pages: list[_Page]) -> Iterator[Block]:
+    margins = _margins(pages)
+    lines: list[Line] = []  # the paragraph being built
+    pending: Table | None = None  # the last table seen, not yet yielded: it may continue
+    last_table: TableBox | None = None  # the page piece ``pending`` ends with
+    page_of_last_line = -1
+
+    def flush_paragraph() -> Iterator[Block]:
+        if lines:
+            yield Paragraph(join_lines(ln.text for ln in lines))
+            lines.clear()
+
+    for page in pages:
+        for index, item in enumerate(page.items):
+            if isinstance(item, TableBox):
+                yield from flush_paragraph()
+                opens_page = index == 0 and last_table is not None
+                if pending is not None and opens_page and _same_columns(last_table, item):
+                    _append_rows(pending, item)
+                    last_table = item
+                    continue
+                if pending is not None:
+                    yield pending
+                pending, last_table = item.table, item
+                continue
+            if pending is not None:
+                yield pending
+                pending, last_table = None, None
+            if lines and _continues(lines[-1], item, margins, page.number == page_of_last_line):
+                lines.append(item)
+            else:
+                yield from flush_paragraph()
+                lines.append(item)
+            page_of_last_line = page.number
+    yield from flush_paragraph()
+    if pending is not None:
+        yield pending
+
+
+def _corrupt(path: str, exc: Exception) -> UnreadableFile:
+    if isinstance(exc, PDFPasswordIncorrect):
+        return UnreadableFile(path, "PDF 已加密，需要密码才能打开 / encrypted PDF")
+    return UnreadableFile(
+        path, f"PDF 文件已损坏，无法解析版面 / corrupt PDF ({type(exc).__name__})"
+    )
+
+
+def read_pdf(data: bytes, path: str) -> Document:
+    probe = _probe(data, path)
+    pages: list[_Page] = []
+    # pdfminer raises many unrelated exception types on broken files, so everything it
+    # does (opening, parsing a page's content) is guarded; the layout code is not, so a
+    # bug there still shows as a bug rather than as a "corrupt PDF".
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data))
+        plumber_pages = list(pdf.pages)
+    except Exception as exc:
+        raise _corrupt(path, exc) from exc
+    with pdf:
+        for number, raw in enumerate(plumber_pages):
+            try:
+                page = raw.dedupe_chars()
+                _ = page.objects  # parse the content stream now, inside the guard
+            except Exception as exc:
+                raise _corrupt(path, exc) from exc
+            pages.append(_read_page(page, number))
+            raw.close()  # drop pdfplumber's per-page caches: memory stays one page deep
+    blocks = list(_blocks(pages))
+    if not blocks:
+        raise UnreadableFile(path, "PDF 中没有可提取的文字 / PDF has no text")
+    return Document(blocks=blocks, source=path, format="pdf", title=probe.title, pages=probe.pages)
