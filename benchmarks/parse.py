@@ -17,14 +17,17 @@ import time
 from pathlib import Path
 
 from pipelines.pipeline import parse_bytes
+from pipelines.readers import read_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "data" / "samples"
+FIXTURES = ROOT / "tests" / "fixtures"
 CASES = {
-    "text (web page copied as text)": "000_seed.txt",
-    "html (whole portal page)": "shuyang_fgj_2023.html",
-    "pdf (WPS text-layer, 5 pages)": "hzq_2024.pdf",
-    "docx": "shuyang_fgj_2023.docx",
+    "text (web page copied as text)": SAMPLES / "000_seed.txt",
+    "html (whole portal page)": SAMPLES / "shuyang_fgj_2023.html",
+    "pdf (real WPS report)": SAMPLES / "hzq_2024.pdf",
+    "pdf (printed by Chromium)": FIXTURES / "pdf" / "shuyang_fgj_2023.pdf",
+    "docx (converted by LibreOffice)": FIXTURES / "docx" / "shuyang_fgj_2023.docx",
 }
 
 
@@ -76,14 +79,13 @@ def main() -> None:
         f"machine: {_cpu()}, {os.cpu_count()} cores; python {platform.python_version()}; "
         "pinned to one core"
     )
-    print(f"{'format':<34}{'reports/s':>12}{'ms/report':>12}{'runs':>8}")
-    for label, file in CASES.items():
-        path = SAMPLES / file
-        if not path.exists():
-            print(f"{label:<34}{'(no sample)':>12}")
-            continue
-        rate, n = bench(path.read_bytes(), file, args.seconds)
-        print(f"{label:<34}{rate:>12.0f}{1000 / rate:>12.2f}{n:>8}")
+    print(f"{'format':<34}{'reports/s':>12}{'ms/report':>12}{'pages/s':>10}{'runs':>8}")
+    for label, path in CASES.items():
+        data = path.read_bytes()
+        pages = read_bytes(data, path.name).pages
+        rate, n = bench(data, path.name, args.seconds)
+        per_page = f"{rate * pages:>10.1f}" if pages else f"{'':>10}"
+        print(f"{label:<34}{rate:>12.1f}{1000 / rate:>12.2f}{per_page}{n:>8}")
 
 
 if __name__ == "__main__":
