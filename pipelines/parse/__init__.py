@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass
 
-from pipelines import catalog
 from pipelines.document import Document, Paragraph
 from pipelines.errors import NotAReport
 from pipelines.parse.active_table import parse_active
@@ -130,7 +129,3 @@ def parse_document(doc: Document, overrides: Overrides | None = None) -> Report:
     )
     return report
 
-
-def metric_label(key: str) -> str:
-    m = catalog.METRICS_BY_KEY.get(key)
-    return m.label if m else key

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
@@ -39,7 +39,6 @@ class BatchCounts:
     updated: int = 0
     unchanged: int = 0
     failed: int = 0
-    updated_paths: list[str] = field(default_factory=list)
 
 
 _FACT_SCHEMA = pa.schema(
@@ -93,7 +92,6 @@ class BatchWriter:
             if previous is not None:
                 superseded.append((previous, it.report_id))
                 self.counts.updated += 1
-                self.counts.updated_paths.append(it.path)
             else:
                 self.counts.new += 1
             self.current[key] = it.report_id
@@ -238,7 +236,6 @@ class BatchWriter:
         assert r.year is not None
         self.current[(it.organ_id, r.year)] = it.report_id
         self.counts.updated += 1
-        self.counts.updated_paths.append(it.path)
 
     def error(self, path: str, kind: str, message: str) -> None:
         self.counts.failed += 1
