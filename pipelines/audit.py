@@ -44,6 +44,15 @@ class _Cells:
 
     def __init__(self, facts: list[Fact]) -> None:
         self.by_cell = {(f.metric, f.applicant): f for f in facts}
+        # A row's blank 总计 whose parts are not all zero is a missing number, not a zero: the
+        # column checks read it as the sum of its parts, and P3 reports it once (§7.3).
+        self.imputed: dict[tuple[str, str | None], Number] = {}
+        for (metric, applicant), f in self.by_cell.items():
+            if applicant == "total" and f.value is None:
+                parts = [self.by_cell.get((metric, a)) for a in APPLICANT_KEYS[:-1]]
+                total = sum(p.value for p in parts if p is not None and p.value is not None)
+                if total:
+                    self.imputed[(metric, applicant)] = total
 
     def has(self, metric: str, applicant: str | None = None) -> bool:
         return (metric, applicant) in self.by_cell
@@ -53,7 +62,11 @@ class _Cells:
 
     def num(self, metric: str, applicant: str | None = None) -> Number:
         f = self.get(metric, applicant)
-        return 0 if f is None or f.value is None else f.value
+        if f is None:
+            return 0
+        if f.value is None:
+            return self.imputed.get((metric, applicant), 0)
+        return f.value
 
 
 def _check_sum(
@@ -76,6 +89,8 @@ def _check_sum(
             return  # a missing row is reported by the parser, not here
         if fact.value is not None:
             expected += fact.value
+        else:
+            expected += cells.imputed.get(p, 0)
     if total_fact.value is None:
         if expected != 0:
             names = tuple(_address(m, a) for m, a in (total, *parts))
@@ -118,8 +133,10 @@ def audit_report(report: Report) -> list[Finding]:
             "requests.carried_forward",
         )
         if all(cells.has(k, c) for k in h1):
-            blank_total = cells.get("outcome.total", c)
-            if blank_total is not None and blank_total.value is not None:
+            closed = cells.get("outcome.total", c)
+            if closed is not None and (
+                closed.value is not None or ("outcome.total", c) in cells.imputed
+            ):
                 lhs = cells.num(h1[0], c) + cells.num(h1[1], c)
                 rhs = cells.num(h1[2], c) + cells.num(h1[3], c)
                 if lhs != rhs:

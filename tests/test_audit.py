@@ -48,15 +48,16 @@ def test_row_total_column_mismatch_is_h3(tmp_path: Path) -> None:
 
 
 def test_blank_total_with_nonzero_parts_is_p3_not_a_mismatch(tmp_path: Path) -> None:
-    text = SEED_TEXT.replace(
-        "(一) 予以公开\t3\t0\t0\t0\t0\t0\t3", "(一) 予以公开\t3\t0\t0\t0\t0\t0\t—"
-    )
+    """Only P3: the blank is a missing number, so the 总计 column still adds up (§7.3)."""
+    fixed = SEED_TEXT.replace("(七) 总计\t0\t0\t0\t0\t0\t0\t0", "(七) 总计\t4\t0\t0\t0\t0\t0\t4")
+    assert parse_file(_write(tmp_path, fixed)).findings == []
+    text = fixed.replace("(一) 予以公开\t3\t0\t0\t0\t0\t0\t3", "(一) 予以公开\t3\t0\t0\t0\t0\t0\t—")
     report = parse_file(_write(tmp_path, text))
     p3 = [f for f in report.findings if f.rule == "P3"]
     assert [(f.cells[0], f.expected, f.severity) for f in p3] == [
         ("outcome.granted@total", 3, "warning")
     ]
-    assert not [f for f in report.findings if f.rule == "H3"]
+    assert [f.rule for f in report.findings] == ["P3"]
     granted = report.fact_map()["outcome.granted@total"]
     assert granted.value is None and granted.raw == "—"
 

@@ -18,6 +18,8 @@ _TITLE = re.compile(
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年?度")
 _YEAR_LOOSE = re.compile(r"((?:19|20)\d{2})\s*年")
 _LABEL_PREFIX = re.compile(r"^[^：:]{1,8}[：:]")
+# A catalogue box's field name printed without a colon before the title (名称 | 某局…报告).
+_FIELD_NAME = re.compile(r"^(?:名称|标题|题名|文件名称|信息名称)(?=.{6})")
 _TRIM = "《》「」“”\"'()（）【】[]·-—_、，,。 \u3000"
 
 
@@ -45,22 +47,33 @@ def read_metadata(lines: list[str], container_title: str | None, max_year: int) 
     candidates = list(lines[:40])
     if container_title:
         candidates.append(container_title)
+    fallback: tuple[str, int | None, str | None] | None = None
     for i, line in enumerate(candidates):
         compact = re.sub(r"\s+", "", line)
         if len(compact) > 80 or "政府信息公开" not in compact or "报告" not in compact:
             continue
-        m = _TITLE.search(_LABEL_PREFIX.sub("", compact))
+        m = _TITLE.search(_FIELD_NAME.sub("", _LABEL_PREFIX.sub("", compact)))
         if not m:
             continue
-        title = compact
-        if m.group("year"):
-            year = int(m.group("year"))
-        organ = _clean_organ(m.group("pre")) or _clean_organ(m.group("mid"))
+        found_year = int(m.group("year")) if m.group("year") else None
+        found = _clean_organ(m.group("pre")) or _clean_organ(m.group("mid"))
+        if found is None and found_year is None:
+            # A bare "政府信息公开年度报告" is a portal's menu item or a title split over two
+            # lines: keep looking for a title that names its organ, else take the line above.
+            if fallback is None:
+                above = re.sub(r"\s+", "", candidates[i - 1]) if i > 0 else ""
+                named = 2 <= len(above) <= 30 and not re.search(r"[。，；：:]", above)
+                fallback = (compact, None, _clean_organ(above) if named else None)
+            continue
+        title, year, organ = compact, found_year, found
         if organ is None and i > 0:
             above = re.sub(r"\s+", "", candidates[i - 1])
             if 2 <= len(above) <= 30 and not re.search(r"[。，；：:]", above):
                 organ = _clean_organ(above)
         break
+    else:
+        if fallback is not None:
+            title, year, organ = fallback
     if year is None or not (2008 <= year <= max_year):
         year = _year_from_body(lines, max_year)
     return Metadata(organ=organ, year=year, title=title)

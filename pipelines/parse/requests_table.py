@@ -16,7 +16,14 @@ from functools import lru_cache
 
 from pipelines import catalog
 from pipelines.catalog import REQUEST_GROUPS, REQUEST_ROWS, RequestRow
-from pipelines.parse.labels import Value, fit_values, normalize, split_label_values, strip_numbering
+from pipelines.parse.labels import (
+    Value,
+    fit_values,
+    normalize,
+    parse_value,
+    split_label_values,
+    strip_numbering,
+)
 from pipelines.parse.model import Fact
 from pipelines.parse.sections import is_page_footer
 
@@ -146,6 +153,30 @@ def _is_debris(labels: list[str]) -> bool:
     return bool(text) and (text in _OFFICIAL_TEXT or strip_numbering(text) in _OFFICIAL_TEXT)
 
 
+_LABEL_COLUMNS = 3  # the matrix's label columns, before the applicant columns
+
+
+def _aligned(cells: list[str], width: int) -> tuple[list[str], list[Value]] | None:
+    """A row that spans the template's full grid: labels in three columns, then the values.
+
+    A text copy that kept the empty cells of merged labels (``\\t（一）予以公开\\t\\t3\\t…``)
+    is aligned with the grid, so its values are read by position. Trimming padding from
+    both ends instead would take a blank 总计 cell for padding and shift the row by one.
+    """
+    n = len(cells)
+    if n == _LABEL_COLUMNS + width + 1 and not cells[-1].strip():
+        n -= 1  # a trailing tab
+    if n != _LABEL_COLUMNS + width:
+        return None
+    head = [c for c in cells[:_LABEL_COLUMNS] if c.strip()]
+    if not head or any(parse_value(c) is not None for c in head):
+        return None
+    values = [parse_value(c) for c in cells[_LABEL_COLUMNS:n]]
+    if any(v is None for v in values):
+        return None
+    return head, [v for v in values if v is not None]
+
+
 def parse_requests(rows: list[list[str]]) -> RequestsTable:
     out = RequestsTable()
     context: str | None = None
@@ -208,7 +239,7 @@ def parse_requests(rows: list[list[str]]) -> RequestsTable:
     for cells in rows:
         if is_page_footer(cells):
             continue
-        labels, values = split_label_values(cells)
+        labels, values = _aligned(cells, width) or split_label_values(cells)
         text = normalize("".join(labels))
         if not labels and not any(v.raw for v in values):
             continue
