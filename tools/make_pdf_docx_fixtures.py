@@ -297,10 +297,13 @@ def zip_bomb_docx(target: Path) -> None:
 
 def check_split(pdf_path: Path, repeated_header: bool) -> None:
     """Part 三 must run across a page break (and, if asked, repeat its header there)."""
-    import pdfplumber
+    import pypdfium2 as pdfium
 
-    with pdfplumber.open(pdf_path) as pdf:
-        texts = ["".join((p.extract_text() or "").split()) for p in pdf.pages]
+    pdf = pdfium.PdfDocument(str(pdf_path))
+    try:
+        texts = ["".join(page.get_textpage().get_text_range().split()) for page in pdf]
+    finally:
+        pdf.close()
     first = next(i for i, t in enumerate(texts) if "本年新收" in t)
     last = next(i for i, t in enumerate(texts) if "结转下年度继续办理" in t)
     if first == last:

@@ -1,10 +1,12 @@
 """PDF reports with a text layer: paragraphs in reading order and ruled tables as grids.
 
-Two libraries, each for what it does best (both permissively licensed; PyMuPDF is AGPL and
-is not used): pypdfium2 opens the file first, because its error codes tell a password from
-a broken file and it counts characters and images fast, so a scanned or encrypted PDF is
-refused with the real reason before any layout work. pdfplumber then gives character boxes
-and the cells of ruled tables (see ``pdf_layout``).
+PDFium (through pypdfium2, Apache/BSD; PyMuPDF is AGPL and is not used) does all the
+parsing, in C: its error codes tell a password from a broken file, and it counts
+characters and images as each page is read, so a scanned or encrypted PDF is refused with
+the real reason. Each page is loaded once and gives character boxes and drawn shapes
+(``pdf_page``), from which ruled tables (``pdf_tables``) and lines of text
+(``pdf_layout``) are rebuilt. pdfminer/pdfplumber did this in pure Python at ~60 ms a
+page; the geometry conventions and the table algorithm are kept, so output is unchanged.
 
 Each page becomes a sequence of text lines and tables ordered top to bottom. Lines are
 joined into paragraphs where the previous line runs to the right margin and the next one is
@@ -15,17 +17,13 @@ table of the same columns, and a repeated header row on the continuation is drop
 
 from __future__ import annotations
 
-import io
-import logging
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
-import pdfplumber
 import pypdfium2 as pdfium
-from pdfminer.pdfdocument import PDFPasswordIncorrect
 
 from pipelines.document import Block, Document, Paragraph, Table
 from pipelines.errors import UnreadableFile
@@ -36,10 +34,7 @@ from pipelines.readers.pdf_layout import (
     group_lines,
     join_lines,
 )
-
-# pdfminer logs a warning for every malformed font descriptor (Chromium writes many); they
-# say nothing a user can act on and would clutter the command line's stderr.
-logging.getLogger("pdfminer").setLevel(logging.ERROR)
+from pipelines.readers.pdf_page import PageContent, read_page
 
 MAX_PAGES = 300
 MIN_TEXT_CHARS = 20  # per page, on average: less than a line of text is a scan
@@ -53,17 +48,43 @@ _MARGIN_TOP = 0.08  # share of the page height where a running header may sit
 _MARGIN_BOTTOM = 0.12
 _COLUMN_TOLERANCE = 3.0  # points: two page pieces of one table share their column edges
 
+# PDFium is not thread-safe, not even across documents, and ctypes releases the GIL while
+# it runs: two threads reading PDFs at once could corrupt it. One at a time per process
+# (the ingest's worker processes each have their own PDFium).
+_PDFIUM = threading.Lock()
 
-@dataclass(frozen=True, slots=True)
-class _Probe:
-    pages: int
-    title: str | None
+
+@dataclass(slots=True)
+class _TextCheck:
+    """Whether a file has a text layer, counted as its pages are read.
+
+    A scan may carry a little text (a stamped page number): what counts is whether there
+    is about a line of text per page, on average. Counting stops once there is.
+    """
+
+    needed: int
+    text_chars: int = 0
+    images: int = 0
+
+    def see(self, page: pdfium.PdfPage, textpage: pdfium.PdfTextPage) -> None:
+        if self.text_chars >= self.needed:
+            return
+        self.text_chars += len("".join(textpage.get_text_range().split()))
+        if self.text_chars < self.needed:
+            self.images += sum(1 for _ in page.get_objects(filter=(pdfium.raw.FPDF_PAGEOBJ_IMAGE,)))
+
+    def refuse(self, path: str) -> None:
+        """Raise for a scan (images, too little text) or a file with no text at all."""
+        if self.text_chars < self.needed and self.images:
+            raise UnreadableFile(path, "扫描件，无可提取文字 / scanned PDF, no text layer")
+        if self.text_chars == 0:
+            raise UnreadableFile(path, "PDF 中没有可提取的文字 / PDF has no text")
 
 
-def _probe(data: bytes, path: str) -> _Probe:
-    """Open with PDFium to refuse encrypted, broken and scanned files with the right reason."""
+def _open(data: bytes, path: str) -> pdfium.PdfDocument:
+    """Open with PDFium, telling an encrypted file from a broken one by its error code."""
     try:
-        pdf = pdfium.PdfDocument(data)
+        return pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
         code = getattr(exc, "err_code", None)
         if code == 4:  # FPDF_ERR_PASSWORD
@@ -75,37 +96,38 @@ def _probe(data: bytes, path: str) -> _Probe:
         raise UnreadableFile(
             path, "PDF 文件已损坏或不完整，无法打开 / corrupt or truncated PDF"
         ) from exc
+
+
+def _count_pages(pdf: pdfium.PdfDocument, path: str) -> int:
+    pages = len(pdf)
+    if pages == 0:
+        raise UnreadableFile(path, "PDF 没有页面 / PDF has no pages")
+    if pages > MAX_PAGES:
+        raise UnreadableFile(
+            path, f"PDF 共{pages}页，超过{MAX_PAGES}页上限 / too many pages ({pages})"
+        )
+    return pages
+
+
+def _load(
+    pdf: pdfium.PdfDocument, index: int, path: str
+) -> tuple[pdfium.PdfPage, pdfium.PdfTextPage]:
+    """One page and its text; a page PDFium cannot load makes the file corrupt."""
     try:
-        pages = len(pdf)
-        if pages == 0:
-            raise UnreadableFile(path, "PDF 没有页面 / PDF has no pages")
-        if pages > MAX_PAGES:
-            raise UnreadableFile(
-                path, f"PDF 共{pages}页，超过{MAX_PAGES}页上限 / too many pages ({pages})"
-            )
-        # A scan may carry a little text (a stamped page number): what counts is whether
-        # there is about a line of text per page. Stop reading once there is.
-        needed = MIN_TEXT_CHARS * pages
-        text_chars = 0
-        images = 0
-        for i in range(pages):
-            page = pdf[i]
-            textpage = page.get_textpage()
-            text_chars += len("".join(textpage.get_text_range().split()))
-            textpage.close()
-            if text_chars >= needed:
-                page.close()
-                break
-            images += sum(1 for _ in page.get_objects(filter=(pdfium.raw.FPDF_PAGEOBJ_IMAGE,)))
-            page.close()
-        if text_chars < needed and images:
-            raise UnreadableFile(path, "扫描件，无可提取文字 / scanned PDF, no text layer")
-        if text_chars == 0:
-            raise UnreadableFile(path, "PDF 中没有可提取的文字 / PDF has no text")
-        title = (pdf.get_metadata_dict().get("Title") or "").strip() or None
-    finally:
-        pdf.close()
-    return _Probe(pages=pages, title=title)
+        page = pdf[index]
+    except pdfium.PdfiumError as exc:
+        raise _corrupt(path, exc) from exc
+    try:
+        return page, page.get_textpage()
+    except pdfium.PdfiumError as exc:
+        page.close()
+        raise _corrupt(path, exc) from exc
+
+
+def _corrupt(path: str, exc: Exception) -> UnreadableFile:
+    return UnreadableFile(
+        path, f"PDF 文件已损坏，无法解析版面 / corrupt PDF ({type(exc).__name__})"
+    )
 
 
 # --- pages to items -------------------------------------------------------------------------
@@ -124,17 +146,17 @@ def _is_furniture(line: Line, height: float) -> bool:
     return in_margin and bool(_FOOTER.match(line.text.strip()))
 
 
-def _read_page(page: Any, number: int) -> _Page:
-    """One page (already parsed, duplicate glyphs removed) as lines and tables."""
-    chars = [c for c in page.chars if c["text"].strip()]
-    tables = find_tables(page, chars)
+def _read_page(content: PageContent, number: int) -> _Page:
+    """One page's characters and shapes as lines and tables."""
+    chars = content.chars
+    tables = find_tables(content.shapes, chars)
     used = set().union(*(t.chars for t in tables)) if tables else set()
-    prose = [c for c in chars if id(c) not in used and c.get("upright", True)]
+    prose = [c for c in chars if id(c) not in used and c["upright"]]
     lines = [Line.of(group) for group in group_lines(prose)]
-    lines = [ln for ln in lines if ln.text and not _is_furniture(ln, page.height)]
+    lines = [ln for ln in lines if ln.text and not _is_furniture(ln, content.height)]
     items: list[Line | TableBox] = [*lines, *tables]
     items.sort(key=lambda it: it.top if isinstance(it, Line) else it.bbox[1])
-    return _Page(number=number, height=float(page.height), items=items)
+    return _Page(number=number, height=content.height, items=items)
 
 
 # --- items to blocks ------------------------------------------------------------------------
@@ -250,35 +272,33 @@ def _blocks(pages: list[_Page]) -> Iterator[Block]:
         yield pending
 
 
-def _corrupt(path: str, exc: Exception) -> UnreadableFile:
-    if isinstance(exc, PDFPasswordIncorrect):
-        return UnreadableFile(path, "PDF 已加密，需要密码才能打开 / encrypted PDF")
-    return UnreadableFile(
-        path, f"PDF 文件已损坏，无法解析版面 / corrupt PDF ({type(exc).__name__})"
-    )
-
-
 def read_pdf(data: bytes, path: str) -> Document:
-    probe = _probe(data, path)
-    pages: list[_Page] = []
-    # pdfminer raises many unrelated exception types on broken files, so everything it
-    # does (opening, parsing a page's content) is guarded; the layout code is not, so a
-    # bug there still shows as a bug rather than as a "corrupt PDF".
-    try:
-        pdf = pdfplumber.open(io.BytesIO(data))
-        plumber_pages = list(pdf.pages)
-    except Exception as exc:
-        raise _corrupt(path, exc) from exc
-    with pdf:
-        for number, raw in enumerate(plumber_pages):
-            try:
-                page = raw.dedupe_chars()
-                _ = page.objects  # parse the content stream now, inside the guard
-            except Exception as exc:
-                raise _corrupt(path, exc) from exc
-            pages.append(_read_page(page, number))
-            raw.close()  # drop pdfplumber's per-page caches: memory stays one page deep
+    with _PDFIUM:
+        count, title, pages = _read_pages(data, path)
     blocks = list(_blocks(pages))
     if not blocks:
         raise UnreadableFile(path, "PDF 中没有可提取的文字 / PDF has no text")
-    return Document(blocks=blocks, source=path, format="pdf", title=probe.title, pages=probe.pages)
+    return Document(blocks=blocks, source=path, format="pdf", title=title, pages=count)
+
+
+def _read_pages(data: bytes, path: str) -> tuple[int, str | None, list[_Page]]:
+    """Page count, title and every page's lines and tables, each page loaded once."""
+    pdf = _open(data, path)
+    try:
+        count = _count_pages(pdf, path)
+        check = _TextCheck(needed=MIN_TEXT_CHARS * count)
+        pages: list[_Page] = []
+        for number in range(count):
+            page, textpage = _load(pdf, number, path)
+            try:
+                check.see(page, textpage)
+                content = read_page(page, textpage)
+            finally:
+                textpage.close()  # memory stays one page deep
+                page.close()
+            pages.append(_read_page(content, number))
+        check.refuse(path)
+        title = (pdf.get_metadata_dict().get("Title") or "").strip() or None
+    finally:
+        pdf.close()
+    return count, title, pages

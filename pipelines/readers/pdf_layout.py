@@ -1,13 +1,13 @@
 """Page layout for the PDF reader: characters into lines, ruled cells into table grids.
 
-pdfplumber finds the cells of a table from drawn edges; the text is rebuilt here from its
-character boxes instead of its ``extract_text``, because that inserts a space wherever the
-gap between two glyphs is wide (``总 计``, ``2023 年``, justified ``邮 编 ：``) and the text
-layer of a Chinese report has no spaces to give. A space is kept only between two narrow
-(Latin, digit) characters that are visibly apart.
+``pdf_tables`` finds the cells of a table from drawn edges (pdfplumber's algorithm); the
+text is rebuilt here from character boxes rather than by a text extractor, because those
+insert a space wherever the gap between two glyphs is wide (``总 计``, ``2023 年``,
+justified ``邮 编 ：``) and the text layer of a Chinese report has no spaces to give. A
+space is kept only between two narrow (Latin, digit) characters that are visibly apart.
 
 Which drawn shapes count as table edges matters more than anything else: WPS puts every
-prose line on a white filled rectangle, and pdfplumber turns those into one-column
+prose line on a white filled rectangle, and the table finder turns those into one-column
 "tables" swallowing the prose. Edges therefore come from *rulings* (stroked lines and
 rectangles, hairline fills, stroked curves) plus only those filled rectangles that lie
 inside a band of rulings — cell backgrounds, which WPS also uses to close a table cut by
@@ -20,16 +20,14 @@ import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from pipelines.document import Table
-
-Char = dict[str, Any]
+from pipelines.readers.pdf_page import Char, Shape
+from pipelines.readers.pdf_tables import find_tables as ruled_tables
 
 _HAIRLINE = 2.0  # a filled rectangle this thin is a drawn line
 _BAND_PAD = 2.0  # rulings closer than this vertically belong to one table band
 _EDGE_SNAP = 2.0  # cell edges closer than this are one grid line
-_TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
 
 
 # --- characters to text ---------------------------------------------------------------------
@@ -136,7 +134,7 @@ class Line:
 # --- rulings and table grids ------------------------------------------------------------------
 
 
-def _is_ruling(obj: Char) -> bool:
+def _is_ruling(obj: Shape) -> bool:
     kind = obj.get("object_type")
     if kind == "line":
         return True
@@ -147,7 +145,7 @@ def _is_ruling(obj: Char) -> bool:
     return False
 
 
-def _bands(rulings: list[Char]) -> list[tuple[float, float, float, float]]:
+def _bands(rulings: list[Shape]) -> list[tuple[float, float, float, float]]:
     """Bounding boxes (x0, top, x1, bottom) of vertically overlapping groups of rulings."""
     bands: list[list[float]] = []
     for r in sorted(rulings, key=lambda o: o["top"]):
@@ -160,7 +158,7 @@ def _bands(rulings: list[Char]) -> list[tuple[float, float, float, float]]:
     return [(b[0], b[1], b[2], b[3]) for b in bands]
 
 
-def _inside(obj: Char, box: tuple[float, float, float, float], pad: float = 0.0) -> bool:
+def _inside(obj: Char | Shape, box: tuple[float, float, float, float], pad: float = 0.0) -> bool:
     cx = (obj["x0"] + obj["x1"]) / 2
     cy = (obj["top"] + obj["bottom"]) / 2
     return box[0] - pad <= cx <= box[2] + pad and box[1] - pad <= cy <= box[3] + pad
@@ -251,7 +249,7 @@ def _grid(
     return cells, anchors, xs, ys
 
 
-def _horizontals(rulings: list[Char]) -> list[tuple[float, float, float]]:
+def _horizontals(rulings: list[Shape]) -> list[tuple[float, float, float]]:
     """Horizontal border segments as (x0, x1, y): lines, hairlines, stroked box edges."""
     out: list[tuple[float, float, float]] = []
     for r in rulings:
@@ -284,15 +282,16 @@ def _open_top(
 
 
 def _closing_edges(
-    rulings: list[Char], bands: list[tuple[float, float, float, float]]
-) -> list[Char]:
-    """Horizontal edges across the top and bottom of each band's vertical rulings.
+    rulings: list[Shape], bands: list[tuple[float, float, float, float]]
+) -> list[tuple[float, float, float, float]]:
+    """Horizontal edges (x0, top, x1, bottom) across the top and bottom of each band's
+    vertical rulings.
 
     A table cut by a page break often has no border drawn where it was cut (Chromium
-    leaves the continuation open on top); without one, pdfplumber cannot close the cells
-    of that row and their text would fall out of the table.
+    leaves the continuation open on top); without one, the cells of that row cannot be
+    closed and their text would fall out of the table.
     """
-    edges: list[Char] = []
+    edges: list[tuple[float, float, float, float]] = []
     for band in bands:
         verticals = [
             r
@@ -304,48 +303,37 @@ def _closing_edges(
         x0 = min(v["x0"] for v in verticals)
         x1 = max(v["x1"] for v in verticals)
         for y in (min(v["top"] for v in verticals), max(v["bottom"] for v in verticals)):
-            edges.append(
-                {
-                    "object_type": "line",
-                    "x0": x0,
-                    "x1": x1,
-                    "top": y,
-                    "bottom": y,
-                    "width": x1 - x0,
-                    "height": 0.0,
-                }
-            )
+            edges.append((x0, y, x1, y))
     return edges
 
 
-def find_tables(page: Any, chars: list[Char]) -> list[TableBox]:
-    """Ruled tables on a pdfplumber page, top to bottom, with their characters' text.
+def find_tables(shapes: list[Shape], chars: list[Char]) -> list[TableBox]:
+    """Ruled tables among a page's drawn ``shapes``, top to bottom, with their text.
 
     A "table" of one column is a box around prose (or WPS's line backgrounds that slipped
     through): it is left to the paragraph flow.
     """
-    rulings = [o for o in (*page.lines, *page.rects, *page.curves) if _is_ruling(o)]
+    rulings = [o for o in shapes if _is_ruling(o)]
     if not rulings:
         return []
     bands = _bands(rulings)
 
-    def keep(obj: Char) -> bool:
+    def keep(obj: Shape) -> bool:
         if obj.get("object_type") not in ("rect", "curve") or _is_ruling(obj):
             return True
         return any(_inside(obj, band) for band in bands)
 
-    settings = {**_TABLE_SETTINGS, "explicit_horizontal_lines": _closing_edges(rulings, bands)}
-    found = page.filter(keep).find_tables(settings)
+    found = ruled_tables([s for s in shapes if keep(s)], _closing_edges(rulings, bands))
     horizontals = _horizontals(rulings)
     out: list[TableBox] = []
     for t in sorted(found, key=lambda t: (t.bbox[1], t.bbox[0])):
         mine = [ch for ch in chars if _inside(ch, t.bbox, pad=1.0)]
-        cells, anchors, xs, ys = _grid(list(t.cells), mine)
+        cells, anchors, xs, ys = _grid(t.cells, mine)
         if not cells:
             continue
         table, rows = _compact(cells, anchors)
         if len(xs) < 3 or not table.cells:  # fewer than two columns
             continue
         open_top = _open_top(xs, ys[rows[0]], horizontals)
-        out.append(TableBox(table, tuple(t.bbox), xs, {id(ch) for ch in mine}, open_top))
+        out.append(TableBox(table, t.bbox, xs, {id(ch) for ch in mine}, open_top))
     return out

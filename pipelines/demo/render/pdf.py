@@ -2,7 +2,7 @@
 
 reportlab (BSD) writes it with the STSong-Light CID font that reportlab ships: the font is
 referenced, not embedded, with a standard Adobe-GB1 encoding, so the text layer extracts
-with pdfplumber and PDFium without any font file on the machine. Tables are ruled grids
+with PDFium without any font file on the machine. Tables are ruled grids
 with real spans, cell text wraps inside its column (long part 三 labels run over several
 lines, the narrow 三、本年度办理结果 column stacks its characters as the vertical label of
 real reports), tables run across page breaks without repeating their header, and pages
