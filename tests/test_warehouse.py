@@ -219,3 +219,16 @@ def test_cli_ingest_summary_names_each_failure(tmp_path) -> None:
     assert f"失败 {folder / 'empty.txt'}: 文件为空" in result.stdout
     assert "导入" in result.stderr  # the progress line
     assert rows(db, "SELECT count(*) FROM current_reports") == [(1,)]
+
+
+def test_two_versions_in_one_batch_leave_one_current(tmp_path) -> None:
+    db = tmp_path / "w.duckdb"
+    write(tmp_path / "in" / "a.txt", SEED_TEXT)
+    write(tmp_path / "in" / "b.txt", SEED_TEXT.replace("规章\t0\t0\t0", "规章\t1\t1\t1"))
+    summary = ingest([tmp_path / "in"], db, progress=False)
+    assert (summary.new, summary.updated) == (1, 1)
+    assert sorted(rows(db, "SELECT source_path, status FROM reports")) == [
+        (str(tmp_path / "in" / "a.txt"), "superseded"),
+        (str(tmp_path / "in" / "b.txt"), "current"),
+    ]
+    assert rows(db, "SELECT count(*) FROM current_reports") == [(1,)]

@@ -162,11 +162,6 @@ class BatchWriter:
                 )
             texts.append({"report_id": it.report_id, "text": it.text})
         con = self.con
-        for old, new in superseded:
-            con.execute(
-                "UPDATE reports SET status = 'superseded', superseded_by = ? WHERE report_id = ?",
-                [new, old],
-            )
         reports_tbl = pa.Table.from_pylist(reports)  # noqa: F841 - read by name below
         con.execute(
             "INSERT INTO reports BY NAME SELECT * FROM reports_tbl",
@@ -181,6 +176,12 @@ class BatchWriter:
             schema=_FACT_SCHEMA,
         )
         con.execute("INSERT INTO facts BY NAME SELECT * FROM facts_tbl")
+        # After the insert: the superseded version may be a report of this very chunk.
+        for old, new in superseded:
+            con.execute(
+                "UPDATE reports SET status = 'superseded', superseded_by = ? WHERE report_id = ?",
+                [new, old],
+            )
         if findings:
             findings_tbl = pa.Table.from_pylist(findings)  # noqa: F841
             con.execute("INSERT INTO findings BY NAME SELECT * FROM findings_tbl")
