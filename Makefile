@@ -1,12 +1,11 @@
 # Two commands for a fresh machine with python3, pip and make:
-#   make run   - install what is missing, then parse the shipped samples and print their tables
+#   make run   - install what is missing, then build the demo warehouse and open the dashboard
 #   make test  - install what is missing, then run every test
 # uv from PATH if there is one, else the one pip installs into this Python.
 UV := $(shell command -v uv 2>/dev/null)
 ifeq ($(UV),)
 UV := python3 -m uv
 endif
-PY_SAMPLES := $(wildcard data/samples/*)
 
 .PHONY: run test lint format bench install
 
@@ -18,7 +17,7 @@ PY_SAMPLES := $(wildcard data/samples/*)
 install: .venv/.installed
 
 run: install
-	$(UV) run --frozen xxgk parse $(PY_SAMPLES)
+	$(UV) run --frozen xxgk demo
 
 test: install
 	$(UV) run --frozen ruff check .

@@ -2,7 +2,8 @@
 
 A report that contradicts itself is kept exactly as published; these findings are what
 tell the reader. Rule ids are the spec's: H1–H5 for broken identities (severity ``error``),
-P1–P3 and S4 for what merely looks wrong (``warning``), plus X1 for a count stated in the
+P1–P3 and S4 for what merely looks wrong (``warning``; S1–S3 need two years and run in
+the warehouse, ``pipelines.warehouse.load``), plus X1 for a count stated in the
 prose that the table contradicts. Blank component cells count as 0 (P3); a blank total
 whose components are not all zero is reported as a missing total, not as a mismatch.
 """
@@ -26,6 +27,9 @@ RULE_TITLES = {
     "P1": "数量应为非负整数",
     "P2": "金额应为非负数并注明单位",
     "P3": "总计为空而分项不为零",
+    "S1": "本年上年结转＝上年报告的结转下年度",
+    "S2": "现行有效件数＝上年现行有效＋本年制发－本年废止",
+    "S3": "上一年项目数量＝前一年报告的上一年项目数量＋本年增/减",
     "S4": "本年新公开数量不应超过对外公开总数量",
     "X1": "正文所述数字与表格不一致",
 }

@@ -146,6 +146,44 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from dashboard import serve
+
+    db = Path(args.db)
+    if not db.exists():
+        print(f"提示：仓库 {db} 还不存在，看板会提示先运行 xxgk ingest", file=sys.stderr)
+    print(f"看板：http://{args.address or 'localhost'}:{args.port}（仓库 {db}；Ctrl+C 停止）")
+    try:
+        return subprocess.call(serve.command(args.port, args.address), env=serve.environment(db))
+    except KeyboardInterrupt:
+        return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from pipelines.demo.setup import prepare_demo
+    from pipelines.warehouse import WarehouseError
+
+    try:
+        setup = prepare_demo(Path(args.db), progress=not args.quiet)
+    except (WarehouseError, ReportError) as exc:
+        print(f"xxgk: {exc}", file=sys.stderr)
+        return 2
+    if setup.generated:
+        print(f"已生成示例数据 {setup.generated} 份（data/demo，标记为“示例数据”）")
+    print(
+        f"仓库就绪（{setup.seconds:.0f} 秒）：示例数据新增 {setup.demo.new}，"
+        f"真实样本新增 {setup.real.new}、替换同机关同年度的示例 {setup.real.updated}"
+    )
+    failed = [*setup.demo.failed, *setup.real.failed]
+    for path, reason in failed:
+        print(f"  失败 {path}: {reason}")
+    if args.no_serve:
+        return 1 if failed else 0
+    return cmd_serve(args)
+
+
 def _add_db(p: argparse.ArgumentParser) -> None:
     from pipelines.warehouse import default_db
 
@@ -194,6 +232,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-demo", action="store_true", help="不含示例数据")
     p.add_argument("--by-year", action="store_true", help="按年度分区写成目录（hive 分区）")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("serve", help="打开看板（Streamlit）/ run the dashboard")
+    _add_db(p)
+    p.add_argument("--port", type=int, default=8501, help="端口（默认 8501）")
+    p.add_argument("--address", help="监听地址（默认：所有地址）")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser(
+        "demo", help="生成示例数据、导入真实样本并打开看板 / build the demo warehouse and serve it"
+    )
+    _add_db(p)
+    p.add_argument("--port", type=int, default=8501, help="端口（默认 8501）")
+    p.add_argument("--address", help="监听地址（默认：所有地址）")
+    p.add_argument("--no-serve", action="store_true", help="只准备仓库，不打开看板")
+    p.add_argument("--quiet", action="store_true", help="不显示进度条")
+    p.set_defaults(func=cmd_demo)
     return parser
 
 

@@ -271,6 +271,6 @@ def generate_corpus(
     return summary
 
 
-def build_demo_corpus(out_dir: str | Path, seed: int = 0) -> Summary:
+def build_demo_corpus(out_dir: str | Path, seed: int = 0, limit: int | None = None) -> Summary:
     """The corpus ``xxgk demo`` loads: the four default cities, 2019–2025, every readable format."""
-    return generate_corpus(out_dir, seed=seed)
+    return generate_corpus(out_dir, seed=seed, limit=limit)

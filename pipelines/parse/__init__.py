@@ -128,4 +128,3 @@ def parse_document(doc: Document, overrides: Overrides | None = None) -> Report:
         format=doc.format,
     )
     return report
-

@@ -1,0 +1,85 @@
+"""The dashboard's entry script: warehouse check, sidebar filters, page router.
+
+Run it with ``xxgk serve`` (or ``streamlit run dashboard/app.py``); ``XXGK_DB`` names the
+warehouse (default ``data/xxgk.duckdb``). The dashboard only reads: it opens the published
+warehouse file read-only and never parses a report.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script by `streamlit run`: make the project importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import duckdb
+import streamlit as st
+
+from dashboard import db, queries, sidebar
+from dashboard.context import Context, publish
+from pipelines.warehouse.files import WarehouseError
+
+PAGES = {
+    "分析": [
+        ("views/overview.py", "总览", ":material/dashboard:", "overview"),
+        ("views/trends.py", "申请趋势", ":material/trending_up:", "trends"),
+        ("views/outcomes.py", "办理结果", ":material/donut_large:", "outcomes"),
+        ("views/compare.py", "地区比较", ":material/leaderboard:", "compare"),
+        ("views/active.py", "主动公开", ":material/campaign:", "active"),
+        ("views/review.py", "复议诉讼", ":material/gavel:", "review"),
+    ],
+    "数据": [
+        ("views/quality.py", "数据质量", ":material/fact_check:", "quality"),
+        ("views/report.py", "报告详情", ":material/description:", "report"),
+        ("views/download.py", "数据下载", ":material/download:", "download"),
+    ],
+}
+
+
+def _no_warehouse(message: str) -> None:
+    st.title("政府信息公开工作年度报告看板")
+    st.error(message, icon=":material/database:")
+    st.markdown(
+        f"""
+仓库文件：`{db.warehouse_path()}`（可用环境变量 `XXGK_DB` 指定）
+
+先导入年度报告，再打开看板：
+
+```sh
+uv run xxgk ingest data/samples          # 导入报告（文件或文件夹）
+uv run xxgk serve                        # 打开看板
+```
+"""
+    )
+    st.stop()
+
+
+def main() -> None:
+    st.set_page_config(
+        page_title="政府信息公开年度报告看板", page_icon=":material/bar_chart:", layout="wide"
+    )
+    if db.warehouse_key() is None:
+        _no_warehouse("还没有数据仓库：尚未导入任何年度报告。")
+    try:
+        options = db.q(queries.organ_options)
+        years = db.q(queries.years_available)
+    except (WarehouseError, duckdb.Error) as exc:
+        _no_warehouse(f"无法读取数据仓库：{exc}")
+    if options.is_empty():
+        _no_warehouse("数据仓库中还没有可用的年度报告。")
+
+    pages = {
+        group: [
+            st.Page(path, title=title, icon=icon, url_path=url, default=url == "overview")
+            for path, title, icon, url in entries
+        ]
+        for group, entries in PAGES.items()
+    }
+    nav = st.navigation(pages)
+    sel, names = sidebar.render(options, years)
+    publish(Context(sel, names, years, db.q(queries.scope_summary, sel)))
+    nav.run()
+
+
+main()

@@ -1,0 +1,82 @@
+"""The warehouse connection and the query cache, for the Streamlit process.
+
+One read-only connection per published warehouse file: the ingest publishes a new file
+with ``os.replace``, so the cache is keyed on ``version_key`` (inode, size, mtime) and the
+next rerun after a publish opens the new file; the old connection keeps reading the old
+inode until it is dropped. Each query runs on its own ``cursor()`` (DuckDB refuses one
+connection used from two threads, and Streamlit serves sessions on several threads).
+
+Query results are cached per warehouse version and arguments: they are small aggregated
+frames, so a rerun triggered by a widget does not touch DuckDB at all.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+import streamlit as st
+
+from dashboard import queries
+from pipelines.warehouse.files import DEFAULT_DB, open_readonly, version_key
+
+T = TypeVar("T")
+Key = tuple[str, tuple[int, int, int]]
+
+
+def warehouse_path() -> Path:
+    """``XXGK_DB`` or ``data/xxgk.duckdb``, as every ``xxgk`` command."""
+    return Path(os.environ.get("XXGK_DB") or DEFAULT_DB)
+
+
+def warehouse_key() -> Key | None:
+    """Identifies the published file; None when there is no warehouse yet."""
+    path = warehouse_path()
+    try:
+        return (str(path.resolve()), version_key(path))
+    except FileNotFoundError:
+        return None
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _connection(key: Key) -> duckdb.DuckDBPyConnection:
+    return open_readonly(Path(key[0]))
+
+
+def cursor(key: Key) -> duckdb.DuckDBPyConnection:
+    cur = _connection(key).cursor()
+    cur.execute("USE wh")
+    return cur
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _cached(key: Key, name: str, args: tuple[Any, ...]) -> Any:
+    fn: Callable[..., Any] = getattr(queries, name)
+    cur = cursor(key)
+    try:
+        return fn(cur, *args)
+    finally:
+        cur.close()
+
+
+def q(fn: Callable[..., T], *args: Any) -> T:
+    """Run ``queries.<fn>`` on the current warehouse, cached by warehouse version and args."""
+    key = warehouse_key()
+    if key is None:
+        raise FileNotFoundError(warehouse_path())
+    return _cached(key, fn.__name__, args)
+
+
+def uncached(fn: Callable[..., T], *args: Any) -> T:
+    """Run a query without the cache: for the download builders, whose result is big."""
+    key = warehouse_key()
+    if key is None:
+        raise FileNotFoundError(warehouse_path())
+    cur = cursor(key)
+    try:
+        return fn(cur, *args)
+    finally:
+        cur.close()

@@ -1,0 +1,731 @@
+"""Every SQL statement the dashboard runs, in one module.
+
+Why one module: the warehouse schema (``pipelines/warehouse/schema.py``) can change, and the
+dashboard must change with it in one place; and a reviewer can check here, once, that no
+filter value is ever pasted into SQL text. Filter values and key lists travel as bound
+parameters (``?``); the only text assembled at run time is a choice between constant
+fragments (a grouping column picked from ``_UNIT_COLUMNS``, an optional ``AND`` clause).
+
+Every function takes a DuckDB cursor and returns a small polars frame, aggregated in DuckDB:
+the fact table never leaves the database whole, except on purpose in the download builders.
+Functions are plain (no Streamlit) so tests and the benchmark can call them directly;
+``dashboard.db`` adds the caching.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from dashboard.selection import UNKNOWN_REGION, Selection
+from pipelines import catalog
+
+Cursor = duckdb.DuckDBPyConnection
+
+# Grouping columns a comparison can run on; the caller names a level, never a column.
+_UNIT_COLUMNS = {
+    "province": "sel.province",
+    "city": "sel.city",
+    "county": "sel.county",
+    "organ": "sel.organ_id",
+}
+
+_REVIEW_COMPONENTS = ("upheld", "corrected", "other", "pending")
+_LITIGATION = ("litigation.direct", "litigation.after_review")
+_REASON_METRICS = [
+    r.metric.key
+    for r in catalog.REQUEST_ROWS
+    if r.group in ("denied", "unavailable", "not_processed", "other") and r.keywords
+] + ["outcome.other.total"]
+_APPLICANTS = [a.key for a in catalog.APPLICANTS if a.key != "total"]
+
+
+def _frame(cur: Cursor, sql: str, params: list[object]) -> pl.DataFrame:
+    return cur.sql(sql, params=params).pl()
+
+
+# ---------------------------------------------------------------------------------------------
+# The selection as SQL
+# ---------------------------------------------------------------------------------------------
+
+
+def _region_clause(column: str, value: str | None, params: list[object]) -> str | None:
+    if value is None:
+        return None
+    if value == UNKNOWN_REGION:
+        return f"{column} IS NULL"
+    params.append(value)
+    return f"{column} = ?"
+
+
+def _scope_clauses(sel: Selection, alias: str, params: list[object]) -> list[str]:
+    """Region, organ, kind and demo filters (not years) on ``current_reports`` as ``alias``."""
+    clauses = [
+        _region_clause(f"{alias}.province", sel.province, params),
+        _region_clause(f"{alias}.city", sel.city, params),
+        _region_clause(f"{alias}.county", sel.county, params),
+    ]
+    if sel.organ_id is not None:
+        clauses.append(f"{alias}.organ_id = ?")
+        params.append(sel.organ_id)
+    if sel.kind is not None:
+        clauses.append(f"{alias}.organ_kind = ?")
+        params.append(sel.kind)
+    if not sel.include_demo:
+        clauses.append(f"NOT {alias}.is_demo")
+    return [c for c in clauses if c]
+
+
+def _where(sel: Selection, params: list[object], years: bool = True) -> str:
+    """The WHERE clause selecting ``current_reports r`` for ``sel``."""
+    clauses = _scope_clauses(sel, "r", params)
+    if years and sel.year_from is not None and sel.year_to is not None:
+        clauses.append("r.year BETWEEN ? AND ?")
+        params.extend([sel.year_from, sel.year_to])
+    if sel.same_organs and sel.year_from is not None and sel.year_to is not None:
+        inner = _scope_clauses(sel, "s", params)
+        inner.append("s.year BETWEEN ? AND ?")
+        params.extend([sel.year_from, sel.year_to])
+        clauses.append(
+            "r.organ_id IN (SELECT s.organ_id FROM current_reports s WHERE "
+            + " AND ".join(inner)
+            + " GROUP BY s.organ_id HAVING count(DISTINCT s.year) = ?)"
+        )
+        params.append(sel.year_to - sel.year_from + 1)
+    return " AND ".join(clauses) or "TRUE"
+
+
+def _sel_cte(sel: Selection, params: list[object], years: bool = True) -> str:
+    where = _where(sel, params, years=years)
+    return f"""
+    sel AS (
+        SELECT r.report_id, r.organ_id, r.organ, r.year, r.edition, r.province, r.city,
+               r.county, r.organ_kind, r.is_demo, r.has_errors
+        FROM current_reports r
+        WHERE {where}
+    )"""
+
+
+# ---------------------------------------------------------------------------------------------
+# Sidebar options and the selection's size
+# ---------------------------------------------------------------------------------------------
+
+
+def organ_options(cur: Cursor) -> pl.DataFrame:
+    """One row per organ with a current report: where it is, what it is, which years."""
+    return _frame(
+        cur,
+        """
+        SELECT r.organ_id, o.name, r.organ_kind AS kind, r.province, r.city, r.county,
+               min(r.year) AS first_year, max(r.year) AS last_year,
+               bool_or(r.is_demo) AS is_demo, count(*) AS reports
+        FROM current_reports r JOIN organs o USING (organ_id)
+        GROUP BY ALL
+        ORDER BY r.province NULLS LAST, r.city NULLS LAST, r.county NULLS LAST, o.name
+        """,
+        [],
+    )
+
+
+def years_available(cur: Cursor) -> list[int]:
+    rows = cur.execute("SELECT DISTINCT year FROM current_reports ORDER BY 1").fetchall()
+    return [int(y) for (y,) in rows]
+
+
+def scope_summary(cur: Cursor, sel: Selection) -> pl.DataFrame:
+    """How many reports, organs, demo reports and reports with errors the selection holds."""
+    params: list[object] = []
+    cte = _sel_cte(sel, params)
+    return _frame(
+        cur,
+        f"""
+        WITH {cte}
+        SELECT count(*) AS reports, count(DISTINCT organ_id) AS organs,
+               count(*) FILTER (WHERE is_demo) AS demo_reports,
+               count(*) FILTER (WHERE has_errors) AS error_reports,
+               min(year) AS first_year, max(year) AS last_year
+        FROM sel
+        """,
+        params,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Requests, dispositions, review: measures per unit and year
+# ---------------------------------------------------------------------------------------------
+
+
+def _measures_ctes(params: list[object]) -> str:
+    """``req`` and ``rev``: per-report part 三 totals and part 四 sums for the reports in ``sel``.
+
+    Rates are built later from these sums (a ratio of sums, never a mean of ratios), and use
+    the sum of the printed disposition rows as "decided", so shares add up to 100% even in a
+    report whose printed （七）总计 is wrong (the audit flags that report).
+    """
+    params.extend(
+        [
+            [f"review.{o}" for o in _REVIEW_COMPONENTS],
+            ["review.corrected"],
+            [f"review.{o}" for o in _REVIEW_COMPONENTS[:3]],
+            [f"{g}.{o}" for g in _LITIGATION for o in _REVIEW_COMPONENTS],
+            [f"{g}.corrected" for g in _LITIGATION],
+            [f"{g}.{o}" for g in _LITIGATION for o in _REVIEW_COMPONENTS[:3]],
+        ]
+    )
+    return """
+    req AS (
+        SELECT q.report_id, q.new_received AS received, q.carried_over, q.granted, q.partial,
+               q.denied, q.unavailable, q.not_processed, q.other, q.closed, q.carried_forward,
+               coalesce(q.granted, 0) + coalesce(q.partial, 0) + coalesce(q.denied, 0)
+                 + coalesce(q.unavailable, 0) + coalesce(q.not_processed, 0)
+                 + coalesce(q.other, 0) AS decided
+        FROM requests_by_report q SEMI JOIN sel USING (report_id)
+        WHERE q.applicant = 'total'
+    ),
+    rev AS (
+        SELECT f.report_id,
+               sum(f.value) FILTER (WHERE list_contains(?::VARCHAR[], f.metric))
+                 AS review_cases,
+               sum(f.value) FILTER (WHERE list_contains(?::VARCHAR[], f.metric))
+                 AS review_corrected,
+               sum(f.value) FILTER (WHERE list_contains(?::VARCHAR[], f.metric))
+                 AS review_concluded,
+               sum(f.value) FILTER (WHERE list_contains(?::VARCHAR[], f.metric))
+                 AS litigation_cases,
+               sum(f.value) FILTER (WHERE list_contains(?::VARCHAR[], f.metric))
+                 AS litigation_corrected,
+               sum(f.value) FILTER (WHERE list_contains(?::VARCHAR[], f.metric))
+                 AS litigation_concluded
+        FROM facts f SEMI JOIN sel USING (report_id)
+        WHERE f."table" = 'review'
+        GROUP BY f.report_id
+    )"""
+
+
+MEASURE_COLUMNS = (
+    "received",
+    "carried_over",
+    "granted",
+    "partial",
+    "denied",
+    "unavailable",
+    "not_processed",
+    "other",
+    "decided",
+    "closed",
+    "carried_forward",
+    "review_cases",
+    "review_corrected",
+    "review_concluded",
+    "litigation_cases",
+    "litigation_corrected",
+    "litigation_concluded",
+)
+
+
+def unit_year_measures(cur: Cursor, sel: Selection, level: str | None) -> pl.DataFrame:
+    """Sums of the request and review measures per unit (region or organ) and year.
+
+    ``level`` None: one unit, the whole selection. Each row says how many reports it rests
+    on, how many of them have audit errors or are demo data, and (when it is one report)
+    which report, so a chart bar can lead to it.
+    """
+    params: list[object] = []
+    cte = _sel_cte(sel, params)
+    ctes = _measures_ctes(params)
+    unit = _UNIT_COLUMNS[level] if level else "CAST(NULL AS VARCHAR)"
+    sums = ",\n".join(f"sum(m.{c}) AS {c}" for c in MEASURE_COLUMNS)
+    sql = f"""
+        WITH {cte}, {ctes},
+        m AS (
+            SELECT sel.*, req.* EXCLUDE (report_id), rev.* EXCLUDE (report_id)
+            FROM sel LEFT JOIN req USING (report_id) LEFT JOIN rev USING (report_id)
+        )
+        SELECT {unit.replace("sel.", "m.")} AS unit, m.year,
+               count(*) AS reports,
+               count(*) FILTER (WHERE m.has_errors) AS error_reports,
+               count(*) FILTER (WHERE m.is_demo) AS demo_reports,
+               count(m.received) AS reports_with_requests,
+               CASE WHEN count(*) = 1 THEN any_value(m.report_id) END AS report_id,
+               {sums}
+        FROM m
+        GROUP BY ALL
+        ORDER BY unit NULLS LAST, m.year
+    """
+    frame = _frame(cur, sql, params)
+    if level == "organ":
+        names = _frame(
+            cur,
+            "SELECT organ_id AS unit, name AS unit_label FROM organs "
+            "WHERE organ_id IN (SELECT unnest(?))",
+            [frame["unit"].unique().to_list()],
+        )
+        frame = frame.join(names, on="unit", how="left")
+    else:
+        frame = frame.with_columns(pl.col("unit").fill_null(UNKNOWN_REGION).alias("unit_label"))
+        frame = frame.with_columns(pl.col("unit").fill_null(UNKNOWN_REGION))
+    return frame
+
+
+def applicants_by_year(cur: Cursor, sel: Selection) -> pl.DataFrame:
+    """本年新收 per year and applicant column (the six columns, not 总计)."""
+    params: list[object] = []
+    cte = _sel_cte(sel, params)
+    params.append(_APPLICANTS)
+    return _frame(
+        cur,
+        f"""
+        WITH {cte}
+        SELECT sel.year, f.applicant, sum(f.value) AS received,
+               count(f.value) AS reports
+        FROM facts f JOIN sel USING (report_id)
+        WHERE f."table" = 'requests' AND f.metric = 'requests.new_received'
+          AND f.applicant IN (SELECT unnest(?))
+        GROUP BY ALL
+        ORDER BY sel.year
+        """,
+        params,
+    )
+
+
+def reasons_by_year(cur: Cursor, sel: Selection, level: str | None = None) -> pl.DataFrame:
+    """The numbered reasons of 不予公开 / 无法提供 / 不予处理 / 其他处理, per year (and unit)."""
+    params: list[object] = []
+    cte = _sel_cte(sel, params)
+    params.append(_REASON_METRICS)
+    unit = _UNIT_COLUMNS[level] if level else "CAST(NULL AS VARCHAR)"
+    return _frame(
+        cur,
+        f"""
+        WITH {cte}
+        SELECT {unit} AS unit, sel.year, f.metric, sum(f.value) AS value,
+               count(DISTINCT f.report_id) AS reports
+        FROM facts f JOIN sel USING (report_id)
+        WHERE f."table" = 'requests' AND f.applicant = 'total'
+          AND f.metric IN (SELECT unnest(?))
+        GROUP BY ALL
+        ORDER BY 2, 3
+        """,
+        params,
+    )
+
+
+def review_by_year(cur: Cursor, sel: Selection, level: str | None = None) -> pl.DataFrame:
+    """Part 四 per year (and unit): every one of the 15 printed numbers, summed."""
+    params: list[object] = []
+    cte = _sel_cte(sel, params)
+    unit = _UNIT_COLUMNS[level] if level else "CAST(NULL AS VARCHAR)"
+    return _frame(
+        cur,
+        f"""
+        WITH {cte}
+        SELECT {unit} AS unit, sel.year, f.metric, sum(f.value) AS value,
+               count(f.value) AS reports
+        FROM facts f JOIN sel USING (report_id)
+        WHERE f."table" = 'review'
+        GROUP BY ALL
+        ORDER BY 2, 3
+        """,
+        params,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Active disclosure (part 二) and publication counts from the prose
+# ---------------------------------------------------------------------------------------------
+
+
+def active_by_year(cur: Cursor, sel: Selection, level: str | None = None) -> pl.DataFrame:
+    """Part 二 per year, metric and the edition of the table it was printed in."""
+    params: list[object] = []
+    cte = _sel_cte(sel, params)
+    unit = _UNIT_COLUMNS[level] if level else "CAST(NULL AS VARCHAR)"
+    return _frame(
+        cur,
+        f"""
+        WITH {cte}
+        SELECT {unit} AS unit, sel.year, f.metric, sum(f.value) AS value,
+               count(f.value) AS reports,
+               count(*) FILTER (WHERE sel.has_errors) AS error_reports
+        FROM facts f JOIN sel USING (report_id)
+        WHERE f."table" = 'active'
+        GROUP BY ALL
+        ORDER BY 2, 3
+        """,
+        params,
+    )
+
+
+def prose_by_year(cur: Cursor, sel: Selection, level: str | None = None) -> pl.DataFrame:
+    """Publication counts stated in part 一, per year and channel.
+
+    A report that names a channel twice counts once, with its largest number: the second
+    sentence is usually a subset ("其中…").
+    """
+    params: list[object] = []
+    cte = _sel_cte(sel, params)
+    unit = _UNIT_COLUMNS[level] if level else "CAST(NULL AS VARCHAR)"
+    return _frame(
+        cur,
+        f"""
+        WITH {cte},
+        per_report AS (
+            SELECT p.report_id, p.channel, max(p.value) AS value
+            FROM prose_counts p SEMI JOIN sel USING (report_id)
+            GROUP BY ALL
+        )
+        SELECT {unit} AS unit, sel.year, pr.channel, sum(pr.value)::DOUBLE AS value,
+               count(*) AS reports
+        FROM per_report pr JOIN sel USING (report_id)
+        GROUP BY ALL
+        ORDER BY 2, 3
+        """,
+        params,
+    )
+
+
+def reports_per_year(cur: Cursor, sel: Selection) -> pl.DataFrame:
+    """Reports per year in the selection: the denominators of "N 份报告中有 M 份提及"."""
+    params: list[object] = []
+    cte = _sel_cte(sel, params)
+    return _frame(
+        cur,
+        f"""
+        WITH {cte}
+        SELECT year, count(*) AS reports,
+               count(*) FILTER (WHERE has_errors) AS error_reports,
+               count(*) FILTER (WHERE is_demo) AS demo_reports,
+               count(*) FILTER (WHERE edition = '2021') AS reports_2021
+        FROM sel GROUP BY year ORDER BY year
+        """,
+        params,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The reports behind a chart point
+# ---------------------------------------------------------------------------------------------
+
+
+def reports_behind(
+    cur: Cursor, sel: Selection, level: str | None, unit: str | None, year: int | None
+) -> pl.DataFrame:
+    """The reports an aggregated point rests on (unit ``None``: the whole selection)."""
+    params: list[object] = []
+    cte = _sel_cte(sel, params)
+    clauses = ["TRUE"]
+    if level and unit is not None:
+        column = _UNIT_COLUMNS[level]
+        if unit == UNKNOWN_REGION:
+            clauses.append(f"{column} IS NULL")
+        else:
+            clauses.append(f"{column} = ?")
+            params.append(unit)
+    if year is not None:
+        clauses.append("sel.year = ?")
+        params.append(year)
+    return _frame(
+        cur,
+        f"""
+        WITH {cte}
+        SELECT sel.report_id, o.name AS organ, sel.organ AS printed_name, sel.year,
+               sel.province, sel.city, sel.county, sel.is_demo, sel.has_errors,
+               q.new_received AS received
+        FROM sel JOIN organs o USING (organ_id)
+        LEFT JOIN requests_by_report q
+               ON q.report_id = sel.report_id AND q.applicant = 'total'
+        WHERE {" AND ".join(clauses)}
+        ORDER BY sel.has_errors DESC, q.new_received DESC NULLS LAST, o.name
+        LIMIT 200
+        """,
+        params,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Data quality
+# ---------------------------------------------------------------------------------------------
+
+
+def findings(
+    cur: Cursor,
+    sel: Selection,
+    rules: list[str] | None = None,
+    severities: list[str] | None = None,
+    limit: int = 5000,
+) -> pl.DataFrame:
+    """Audit findings of the selected reports, errors first."""
+    params: list[object] = []
+    cte = _sel_cte(sel, params)
+    clauses = ["TRUE"]
+    if rules:
+        clauses.append("f.rule IN (SELECT unnest(?))")
+        params.append(rules)
+    if severities:
+        clauses.append("f.severity IN (SELECT unnest(?))")
+        params.append(severities)
+    params.append(limit)
+    return _frame(
+        cur,
+        f"""
+        WITH {cte}
+        SELECT f.report_id, o.name AS organ, sel.year, sel.province, sel.city, sel.county,
+               sel.is_demo, f.rule, f.severity, f.message, f.expected, f.actual, f.cells,
+               f.scope
+        FROM findings f JOIN sel USING (report_id) JOIN organs o USING (organ_id)
+        WHERE {" AND ".join(clauses)}
+        ORDER BY f.severity = 'error' DESC, sel.year DESC, o.name, f.rule
+        LIMIT ?
+        """,
+        params,
+    )
+
+
+def findings_summary(cur: Cursor, sel: Selection) -> pl.DataFrame:
+    """Findings and affected reports per rule and severity."""
+    params: list[object] = []
+    cte = _sel_cte(sel, params)
+    return _frame(
+        cur,
+        f"""
+        WITH {cte}
+        SELECT f.rule, f.severity, count(*) AS findings,
+               count(DISTINCT f.report_id) AS reports
+        FROM findings f JOIN sel USING (report_id)
+        GROUP BY ALL ORDER BY f.rule
+        """,
+        params,
+    )
+
+
+def coverage(cur: Cursor, sel: Selection, max_organs: int = 400) -> pl.DataFrame:
+    """Organ × year: ``present``, ``errors`` (present with audit errors) or ``missing``.
+
+    The organs are those with any current report in the selection's scope, in any year of
+    the range; a year without their report is a gap in the coverage.
+    """
+    params: list[object] = []
+    cte = _sel_cte(sel, params)
+    params.append(max_organs)
+    return _frame(
+        cur,
+        f"""
+        WITH {cte},
+        organs_in AS (
+            SELECT organ_id, any_value(province) AS province, any_value(city) AS city,
+                   any_value(county) AS county
+            FROM sel GROUP BY organ_id
+            ORDER BY province NULLS LAST, city NULLS LAST, county NULLS LAST, organ_id
+            LIMIT ?
+        ),
+        years AS (SELECT DISTINCT year FROM sel),
+        -- one cell per organ and year, even if a batch left two current reports for it
+        cell AS (
+            SELECT organ_id, year, min(report_id) AS report_id, bool_or(has_errors) AS has_errors
+            FROM sel GROUP BY organ_id, year
+        )
+        SELECT oi.organ_id, o.name AS organ, oi.province, oi.city, oi.county, y.year,
+               s.report_id,
+               CASE WHEN s.report_id IS NULL THEN 'missing'
+                    WHEN s.has_errors THEN 'errors' ELSE 'present' END AS status
+        FROM organs_in oi CROSS JOIN years y
+        JOIN organs o USING (organ_id)
+        LEFT JOIN cell s ON s.organ_id = oi.organ_id AND s.year = y.year
+        ORDER BY oi.province NULLS LAST, oi.city NULLS LAST, oi.county NULLS LAST, o.name,
+                 y.year
+        """,
+        params,
+    )
+
+
+def ingest_errors(cur: Cursor, limit: int = 1000) -> pl.DataFrame:
+    """Files that could not be read as reports (not filtered: they have no organ or region)."""
+    return _frame(
+        cur,
+        "SELECT path, error_kind, message, logged_at FROM ingest_errors "
+        "ORDER BY logged_at DESC, path LIMIT ?",
+        [limit],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# One report
+# ---------------------------------------------------------------------------------------------
+
+
+def report_picker(cur: Cursor, sel: Selection) -> pl.DataFrame:
+    """Organ, year and report id of every report in the selection, for the report page."""
+    params: list[object] = []
+    cte = _sel_cte(sel, params)
+    return _frame(
+        cur,
+        f"""
+        WITH {cte}
+        SELECT sel.report_id, sel.organ_id, o.name, sel.year, sel.is_demo, sel.has_errors
+        FROM sel JOIN organs o USING (organ_id)
+        ORDER BY sel.province NULLS LAST, sel.city NULLS LAST, sel.county NULLS LAST,
+                 o.name, sel.year
+        """,
+        params,
+    )
+
+
+def report_header(cur: Cursor, report_id: str) -> pl.DataFrame:
+    """The report's row (any status: a superseded report still opens, marked as such)."""
+    return _frame(
+        cur,
+        """
+        SELECT r.report_id, r.organ_id, o.name AS organ_name, r.organ, r.year, r.edition,
+               r.table_editions, r.source_path, r.format, r.parser_version, r.ingested_at,
+               r.status, r.superseded_by, r.is_demo, r.warnings, o.kind AS organ_kind,
+               o.province, o.city, o.county, o.region_code, o.region_status,
+               EXISTS (SELECT 1 FROM findings f WHERE f.report_id = r.report_id
+                       AND f.severity = 'error') AS has_errors
+        FROM reports r JOIN organs o USING (organ_id)
+        WHERE r.report_id = ?
+        """,
+        [report_id],
+    )
+
+
+def report_facts(cur: Cursor, report_id: str) -> pl.DataFrame:
+    return _frame(
+        cur,
+        'SELECT "table", metric, applicant, value, blank, raw, unit FROM facts WHERE report_id = ?',
+        [report_id],
+    )
+
+
+def report_findings(cur: Cursor, report_id: str) -> pl.DataFrame:
+    return _frame(
+        cur,
+        "SELECT rule, severity, message, expected, actual, cells, scope FROM findings "
+        "WHERE report_id = ? ORDER BY severity = 'error' DESC, rule",
+        [report_id],
+    )
+
+
+def report_prose(cur: Cursor, report_id: str) -> pl.DataFrame:
+    return _frame(
+        cur,
+        "SELECT channel, label, value, sentence FROM prose_counts WHERE report_id = ?",
+        [report_id],
+    )
+
+
+def report_text(cur: Cursor, report_id: str) -> str | None:
+    rows = cur.execute("SELECT text FROM report_texts WHERE report_id = ?", [report_id]).fetchall()
+    return str(rows[0][0]) if rows else None
+
+
+def other_years(cur: Cursor, organ_id: str) -> pl.DataFrame:
+    """The organ's other current reports, for "same organ, another year" links."""
+    return _frame(
+        cur,
+        "SELECT year, report_id, has_errors FROM current_reports WHERE organ_id = ? ORDER BY year",
+        [organ_id],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Downloads: the filtered facts, long and wide
+# ---------------------------------------------------------------------------------------------
+
+LONG_COLUMNS = (
+    "report_id",
+    "source_path",
+    "has_errors",
+    "is_demo",
+    "organ_id",
+    "organ",
+    "organ_kind",
+    "province",
+    "city",
+    "county",
+    "region_code",
+    "year",
+    "edition",
+    "table",
+    "metric",
+    "metric_label",
+    "applicant",
+    "value",
+    "blank",
+    "unit",
+)
+
+
+def _facts_sql(sel: Selection, tables: list[str], params: list[object]) -> str:
+    cte = _sel_cte(sel, params)
+    params.append(tables)
+    return f"""
+        WITH {cte}
+        SELECT f.report_id, r.source_path, r.has_errors, r.is_demo, r.organ_id, r.organ,
+               r.organ_kind, r.province, r.city, r.county, r.region_code, r.year, r.edition,
+               f."table", f.metric, m.label AS metric_label, f.applicant, f.value, f.blank,
+               f.unit
+        FROM facts f
+        JOIN current_reports r USING (report_id)
+        SEMI JOIN sel USING (report_id)
+        LEFT JOIN metric_catalog m USING (metric)
+        WHERE f."table" IN (SELECT unnest(?))
+    """
+
+
+def count_facts(cur: Cursor, sel: Selection, tables: list[str]) -> int:
+    params: list[object] = []
+    sql = _facts_sql(sel, tables, params)
+    rows = cur.execute(f"SELECT count(*) FROM ({sql})", params).fetchall()
+    return int(rows[0][0]) if rows else 0
+
+
+def facts_long(cur: Cursor, sel: Selection, tables: list[str]) -> pl.DataFrame:
+    """Every filtered fact, one row per printed cell, in a stable order."""
+    params: list[object] = []
+    sql = _facts_sql(sel, tables, params)
+    params.append(list(catalog.APPLICANT_KEYS))
+    return _frame(
+        cur,
+        f"""{sql}
+        ORDER BY r.year, r.region_code NULLS LAST, r.organ_id, f."table", f.metric,
+                 list_position(?, f.applicant)
+        """,
+        params,
+    )
+
+
+def report_columns(cur: Cursor, sel: Selection) -> pl.DataFrame:
+    """One row per selected report: the identifying columns of the wide download."""
+    params: list[object] = []
+    cte = _sel_cte(sel, params)
+    return _frame(
+        cur,
+        f"""
+        WITH {cte}
+        SELECT r.report_id, r.source_path, r.has_errors, r.is_demo, r.organ_id, r.organ,
+               r.organ_kind, r.province, r.city, r.county, r.region_code, r.year, r.edition
+        FROM current_reports r SEMI JOIN sel USING (report_id)
+        ORDER BY r.year, r.region_code NULLS LAST, r.organ_id
+        """,
+        params,
+    )
+
+
+def facts_cells(cur: Cursor, sel: Selection, tables: list[str]) -> pl.DataFrame:
+    """report_id, cell (``metric`` or ``metric@applicant``), value: the wide form's input."""
+    params: list[object] = []
+    cte = _sel_cte(sel, params)
+    params.append(tables)
+    return _frame(
+        cur,
+        f"""
+        WITH {cte}
+        SELECT f.report_id,
+               CASE WHEN f.applicant IS NULL THEN f.metric
+                    ELSE f.metric || '@' || f.applicant END AS cell,
+               f.value
+        FROM facts f SEMI JOIN sel USING (report_id)
+        WHERE f."table" IN (SELECT unnest(?))
+        """,
+        params,
+    )

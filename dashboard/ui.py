@@ -1,0 +1,235 @@
+"""Page furniture every page shares: the scope line, empty states, charts with their numbers.
+
+The trust rules live here so no page can forget them: every chart has an expander with the
+frame behind it; an aggregate says how many reports it rests on and how many of those have
+audit errors; demo data is labelled 示例数据 wherever it is in the selection; an empty
+selection says why it is empty and what to change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from dashboard import fmt, labels
+from dashboard.measures import Measure, scalar
+from dashboard.selection import Selection
+
+REPORT_PAGE = "views/report.py"
+
+
+def scope_text(sel: Selection, names: Mapping[str, str] | None = None) -> str:
+    """The selection in words: "黑龙江省 · 佳木斯市 · 2019–2024年 · 政府部门"."""
+    parts = [p for p in (sel.province, sel.city, sel.county) if p]
+    if sel.organ_id:
+        parts.append((names or {}).get(sel.organ_id, sel.organ_id))
+    if not parts:
+        parts.append("全部地区")
+    if sel.year_from is not None and sel.year_to is not None:
+        if sel.year_from == sel.year_to:
+            parts.append(f"{sel.year_from}年")
+        else:
+            parts.append(f"{sel.year_from}–{sel.year_to}年")
+    parts.append(labels.ORGAN_KINDS.get(sel.kind or "", "全部机关"))
+    if sel.same_organs:
+        parts.append("仅每年都有报告的机关")
+    if not sel.include_demo:
+        parts.append(f"不含{labels.DEMO}")
+    return " · ".join(parts)
+
+
+def header(title: str, sel: Selection, summary: pl.DataFrame, names: Mapping[str, str]) -> bool:
+    """Title, scope line, report counts, the 示例数据 notice; False when nothing is selected."""
+    st.title(title)
+    row = summary.row(0, named=True) if summary.height else {}
+    reports = int(row.get("reports") or 0)
+    errors = int(row.get("error_reports") or 0)
+    demo = int(row.get("demo_reports") or 0)
+    counts = f"{fmt.num(reports)} 份报告 · {fmt.num(row.get('organs') or 0)} 个机关"
+    if errors:
+        counts += f" · 其中 {fmt.num(errors)} 份有审核错误"
+    st.caption(f"{scope_text(sel, names)}　｜　{counts}")
+    if reports and demo:
+        share = "全部" if demo == reports else f"其中 {fmt.num(demo)} 份"
+        st.warning(
+            f"**{labels.DEMO}**：当前视图{share}报告是生成的示例数据，不是真实报告。"
+            "可在侧栏关闭“包含示例数据”。",
+            icon=":material/science:",
+        )
+    elif reports:
+        st.caption(f"✅ 当前视图只含{labels.REAL}（导入的真实年度报告）。")
+    if not reports:
+        empty(sel)
+        return False
+    return True
+
+
+def empty(sel: Selection, what: str = "报告") -> None:
+    """Explain an empty selection: which filters exclude everything, and what to change."""
+    hints = []
+    if sel.same_organs:
+        hints.append("关闭“仅看每年都有报告的机关”（所选年份内没有机关每年都有报告）")
+    if sel.organ_id or sel.county or sel.city or sel.province:
+        hints.append("放宽地区或机关的选择")
+    if sel.kind:
+        hints.append("把机关类型改为“全部”")
+    if not sel.include_demo:
+        hints.append(f"打开“包含{labels.DEMO}”")
+    if sel.year_from is not None:
+        hints.append("扩大年份范围")
+    tip = "；".join(hints) if hints else "先用 `xxgk ingest` 导入报告"
+    st.info(f"当前筛选条件下没有{what}。可以试试：{tip}。", icon=":material/search:")
+
+
+def rests_on(reports: int, errors: int = 0, demo: int = 0) -> str:
+    text = f"基于 {fmt.num(reports)} 份报告"
+    if errors:
+        text += f"（{fmt.num(errors)} 份有审核错误）"
+    if demo:
+        text += f"，含{labels.DEMO} {fmt.num(demo)} 份"
+    return text
+
+
+def reports_by_year(frame: pl.DataFrame) -> str:
+    """ "报告数：2019年 12 份；2020年 12 份（2 份有审核错误）…" from year/reports/error_reports."""
+    parts = []
+    for row in frame.iter_rows(named=True):
+        text = f"{row['year']}年 {fmt.num(row['reports'])} 份"
+        if row.get("error_reports"):
+            text += f"（{fmt.num(row['error_reports'])} 份有审核错误）"
+        parts.append(text)
+    return "报告数：" + "；".join(parts) + "。"
+
+
+def data_expander(frame: pl.DataFrame, columns: Mapping[str, str], label: str = "查看数据") -> None:
+    """The numbers behind a chart, with Chinese column names."""
+    with st.expander(label):
+        shown = frame.select([c for c in columns if c in frame.columns]).rename(
+            {k: v for k, v in columns.items() if k in frame.columns}
+        )
+        st.dataframe(shown, hide_index=True, width="stretch")
+
+
+def chart(
+    fig: go.Figure,
+    frame: pl.DataFrame,
+    columns: Mapping[str, str],
+    key: str,
+    *,
+    caption: str | None = None,
+    selectable: bool = False,
+) -> list[dict]:
+    """Draws a figure with its numbers one click away; returns the clicked points."""
+    points: list[dict] = []
+    if selectable:
+        event = st.plotly_chart(
+            fig,
+            key=key,
+            on_select="rerun",
+            selection_mode="points",
+            config={"displaylogo": False},
+        )
+        try:
+            points = list(event.selection.points)  # type: ignore[union-attr]
+        except AttributeError:
+            points = []
+    else:
+        st.plotly_chart(fig, key=key, config={"displaylogo": False})
+    if caption:
+        st.caption(caption)
+    data_expander(frame, columns)
+    return points
+
+
+def report_link(report_id: str, label: str, *, key: str | None = None) -> None:
+    st.page_link(
+        REPORT_PAGE, label=label, icon=":material/description:", query_params={"report": report_id}
+    )
+
+
+def report_label(organ: str, year: int, is_demo: bool, has_errors: bool) -> str:
+    tags = []
+    if is_demo:
+        tags.append(labels.DEMO)
+    if has_errors:
+        tags.append("有审核错误")
+    suffix = f"（{'，'.join(tags)}）" if tags else ""
+    return f"{organ} · {year}年{suffix}"
+
+
+def links_to_reports(frame: pl.DataFrame, title: str) -> None:
+    """Links to the reports behind a clicked point (``queries.reports_behind``)."""
+    if frame.is_empty():
+        return
+    with st.container(border=True):
+        st.markdown(f"**{title}**（点击打开报告详情）")
+        for row in frame.head(30).iter_rows(named=True):
+            report_link(
+                row["report_id"],
+                report_label(row["organ"], row["year"], row["is_demo"], row["has_errors"])
+                + (
+                    f" — 收到申请 {fmt.num(row['received'])} 件"
+                    if row["received"] is not None
+                    else ""
+                ),
+            )
+        if frame.height > 30:
+            st.caption(f"另有 {frame.height - 30} 份未列出；可在侧栏缩小范围。")
+
+
+def definition(text: str) -> None:
+    st.caption(f"ⓘ 口径：{text}")
+
+
+def badge_demo() -> str:
+    return f":violet-badge[{labels.DEMO}]"
+
+
+def badge_real() -> str:
+    return f":green-badge[{labels.REAL}]"
+
+
+def badge_errors() -> str:
+    return ":red-badge[有审核错误]"
+
+
+def legend_note() -> None:
+    st.caption(
+        f"颜色在各页一致：{'、'.join(labels.DISPOSITIONS.values())}。"
+        f"标 ⚠ 的单位含有审核错误的报告；灰色比率的分母不足 30 件。"
+    )
+
+
+def kpi(m: Measure, cur: dict | None, prev: dict | None, prev_year: int | None) -> None:
+    """One KPI with its year-on-year change; a rate on too few cases is greyed, not hidden."""
+    value, den, small = scalar(cur, m)
+    before, _, _ = scalar(prev, m)
+    text = fmt.pct(value) if m.is_rate else fmt.num(value, m.unit)
+    helptext = m.definition
+    if cur:
+        helptext += f"。{rests_on(cur['reports'], cur['error_reports'], cur['demo_reports'])}"
+    if m.is_rate and den is not None:
+        helptext += f"；分母 {fmt.num(den)} 件"
+    if small and value is not None:
+        st.metric(
+            f":gray[{m.label}]",
+            text,
+            delta=f"样本少（分母 {fmt.num(den)} 件），仅供参考",
+            delta_color="off",
+            delta_arrow="off",
+            help=helptext,
+        )
+        return
+    delta = fmt.points(value, before) if m.is_rate else fmt.change(value, before)
+    color = {"up": "normal", "down": "inverse"}.get(m.better or "", "off")
+    if delta is not None and fmt.is_flat(delta):
+        st.metric(
+            m.label, text, delta="与上年持平", delta_color="off", delta_arrow="off", help=helptext
+        )
+        return
+    if delta is not None and prev_year is not None:
+        helptext += f"；箭头为与{prev_year}年相比的变化"
+    st.metric(m.label, text, delta=delta, delta_color=color, help=helptext)  # type: ignore[arg-type]

@@ -1,0 +1,216 @@
+"""Report files for the dashboard's tests and benchmark, made from the real seed report.
+
+The dashboard needs several organs, regions and years to have anything to compare, but the
+tests must not depend on the demo generator (``pipelines.demo``). So this module rewrites the
+seed report (``data/samples/000_seed.txt``, a real 2019-edition report) under other organ
+names and years, with its table numbers replaced by figures that satisfy the template's
+arithmetic — except where a defect is asked for, so the audit has errors to report. The files
+then go through the real ``pipelines.ingest.ingest``: the warehouse the dashboard reads in the
+tests is built exactly as in production.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.ingest import ingest
+from tests.helpers import SAMPLES
+from tests.warehouse_helpers import seed_as, write
+
+SEED_ORGAN = "前进区政府办"
+SEED_YEAR = "2020"
+
+# Department names printed after the place name; the government office is the seed's own.
+DEPARTMENTS = ("教育局", "财政局", "自然资源局", "市场监督管理局", "卫生健康委员会")
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """The numbers written into one report's tables (all columns, total last)."""
+
+    natural: dict[str, int]
+    legal: dict[str, int]  # in the 商业企业 column
+    review: list[int]  # 15 numbers in printed order
+    active: dict[str, list[int]]
+    portal: int  # items published on the portal, stated in part 一's prose
+    zero_total: bool  # leave （七）总计 at zero, like the real seed: an H1/H2 error
+
+
+# Part 三 rows, by a fragment of the printed label, and part 二 rows.
+_REQUEST_LABELS = {
+    "new_received": "一、本年新收政府信息公开申请数量",
+    "granted": "(一) 予以公开",
+    "partial": "(二) 部分公开",
+    "internal_affairs": "5. 属于三类内部事务信息",
+    "third_party": "4. 保护第三方合法权益",
+    "not_held": "1. 本机关不掌握相关政府信息",
+    "needs_creation": "2. 没有现成信息需要另行制作",
+    "petition": "1. 信访举报投诉类申请",
+    "duplicate": "2. 重复申请",
+    "other": "(六) 其他处理",
+    "total": "(七) 总计",
+}
+_ACTIVE_LABELS = ("规章", "规范性文件", "行政许可", "行政处罚", "行政强制")
+_OUTCOMES = (
+    "granted",
+    "partial",
+    "internal_affairs",
+    "third_party",
+    "not_held",
+    "needs_creation",
+    "petition",
+    "duplicate",
+    "other",
+)
+_SHARES = (0.45, 0.07, 0.02, 0.03, 0.25, 0.05, 0.05, 0.03, 0.05)
+
+
+def _split(rng: random.Random, n: int) -> dict[str, int]:
+    out = dict.fromkeys(_OUTCOMES, 0)
+    for _ in range(n):
+        out[rng.choices(_OUTCOMES, _SHARES)[0]] += 1
+    return out
+
+
+def random_figures(rng: random.Random, scale: float, zero_total: bool = False) -> Figures:
+    """Consistent figures around ``scale`` requests (H1–H3 and H5 hold unless ``zero_total``)."""
+    received = max(0, round(rng.lognormvariate(0, 0.6) * scale))
+    legal_n = round(received * rng.uniform(0.0, 0.3))
+    natural = _split(rng, received - legal_n)
+    legal = _split(rng, legal_n)
+    natural["new_received"] = received - legal_n
+    legal["new_received"] = legal_n
+    review_groups = []
+    for cases in (rng.randint(0, 6), rng.randint(0, 3), rng.randint(0, 2)):
+        parts = [0, 0, 0, 0]
+        for _ in range(cases):
+            parts[rng.choices(range(4), (0.55, 0.15, 0.15, 0.15))[0]] += 1
+        review_groups.extend([*parts, cases])
+    active = {
+        label: [rng.randint(0, 20), rng.randint(0, 20), rng.randint(20, 200)]
+        for label in _ACTIVE_LABELS
+    }
+    portal = round(rng.lognormvariate(0, 0.5) * 60 * scale)
+    return Figures(natural, legal, review_groups, active, portal, zero_total)
+
+
+def _cells(natural: int, legal: int) -> list[int]:
+    return [natural, legal, 0, 0, 0, 0, natural + legal]
+
+
+def render(figures: Figures, organ: str, year: int) -> str:
+    """The seed report's text as ``organ`` for ``year``, carrying ``figures``."""
+    text = seed_as(organ).replace(SEED_YEAR, str(year))
+    received = figures.natural["new_received"] + figures.legal["new_received"]
+    text = text.replace("收到依申请公开政府信息 4 条", f"收到依申请公开政府信息 {received} 条")
+    text = text.replace("政府信息 2974 条", f"政府信息 {figures.portal} 条")
+    lines = text.split("\n")
+    totals = {
+        "total": (
+            sum(figures.natural[k] for k in _OUTCOMES),
+            sum(figures.legal[k] for k in _OUTCOMES),
+        )
+    }
+    if figures.zero_total:
+        totals["total"] = (0, 0)
+    for i, line in enumerate(lines):
+        for key, label in _REQUEST_LABELS.items():
+            if label not in line:
+                continue
+            nat, leg = totals.get(key, (figures.natural.get(key, 0), figures.legal.get(key, 0)))
+            head = line.split(label)[0] + label
+            rest = line.split(label, 1)[1]
+            # keep the cells that precede the numbers (a tab, or the sub-row's own label)
+            prefix = re.match(r"^((?:\t[^\t\d][^\t]*)*\t+)", rest)
+            lead = prefix.group(1) if prefix else "\t"
+            lines[i] = head + lead + "\t".join(str(v) for v in _cells(nat, leg))
+        if re.fullmatch(r"0(\t0){14}", line):
+            lines[i] = "\t".join(str(v) for v in figures.review)
+        for label in _ACTIVE_LABELS:
+            if re.fullmatch(rf"{label}\t0\t0\t0", line):
+                lines[i] = label + "\t" + "\t".join(str(v) for v in figures.active[label])
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class Organ:
+    name: str  # as printed: 向阳区政府办, 向阳区教育局
+    year_from: int
+    year_to: int
+    folder: str = ""  # region folders above the organ's own (the ingest's region hint)
+
+
+def jiamusi_organs(years: Iterable[int] = range(2019, 2025)) -> list[Organ]:
+    """The government offices and a few departments of 佳木斯市's districts."""
+    ys = list(years)
+    out: list[Organ] = []
+    # 向阳区 and 郊区 exist in other cities too: the folder names settle where they are.
+    folder = "黑龙江省/佳木斯市"
+    for district in ("向阳区", "前进区", "东风区", "郊区"):
+        out.append(Organ(f"{district}政府办", ys[0], ys[-1], folder))
+        for dept in DEPARTMENTS[:2]:
+            out.append(Organ(f"{district}{dept}", ys[0], ys[-1], folder))
+    # One organ that reported only in the last years: a gap in the coverage matrix.
+    out.append(Organ("东风区自然资源局", ys[-2], ys[-1], folder))
+    return out
+
+
+def national_organs(n_reports: int, years: Iterable[int] = range(2019, 2025)) -> list[Organ]:
+    """Enough organs of real counties (government office and departments) for ``n_reports``."""
+    from pipelines.regions import gazetteer
+
+    ys = list(years)
+    gz = gazetteer()
+    out: list[Organ] = []
+    cities = sorted((p for p in gz.by_code.values() if p.level == "city"), key=lambda p: p.code)
+    for city in cities:
+        for county in gz.children(city.code):
+            for suffix in ("政府办", *DEPARTMENTS):
+                out.append(Organ(f"{city.name}{county.name}{suffix}", ys[0], ys[-1]))
+                if len(out) * len(ys) >= n_reports:
+                    return out
+    return out
+
+
+def write_corpus(
+    folder: Path,
+    organs: Iterable[Organ],
+    seed: int = 7,
+    scale: float = 20.0,
+    defect_rate: float = 0.05,
+) -> list[Path]:
+    """One text file per organ and year; returns the paths written."""
+    rng = random.Random(seed)
+    paths = []
+    for organ in organs:
+        organ_scale = scale * rng.lognormvariate(0, 0.8)
+        for year in range(organ.year_from, organ.year_to + 1):
+            if organ.name == SEED_ORGAN and str(year) == SEED_YEAR:
+                continue  # the real seed report is this organ's 2020 report
+            figures = random_figures(rng, organ_scale, zero_total=rng.random() < defect_rate)
+            text = render(figures, organ.name, year)
+            path = folder / organ.folder / organ.name / f"{year}.txt"
+            paths.append(write(path, text))
+    return paths
+
+
+def build_test_warehouse(tmp: Path) -> Path:
+    """A warehouse from the shipped real samples, seed variants, and one demo-flagged batch.
+
+    Real: the four files in ``data/samples`` plus the seed under the other districts of
+    佳木斯市 for 2019–2024 (one organ from 2023 only). Demo: two more organs flagged
+    ``is_demo`` through ``ingest(..., is_demo=True)``, so the 示例数据 switch has work to do.
+    """
+    db = tmp / "dashboard.duckdb"
+    real = tmp / "reports"
+    write_corpus(real, jiamusi_organs(), seed=7)
+    write(real / "天气预报.txt", "今日天气\n晴\n")  # not a report: one ingest error
+    ingest([SAMPLES, real], db, progress=False)
+    demo = tmp / "demo"
+    write_corpus(demo, [Organ("郊区市场监督管理局", 2021, 2024)], seed=11)
+    ingest([demo], db, is_demo=True, progress=False)
+    return db

@@ -1,0 +1,394 @@
+"""The dashboard under Streamlit's AppTest, on a warehouse built from real report files.
+
+Every page opens with default filters and with filters given in the URL, without an
+exception; the numbers a page shows are checked against SQL written here, independently of
+``dashboard.queries``; the download builder's Parquet reads back to exactly the filtered
+facts.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import download, fmt, queries
+from dashboard.selection import UNKNOWN_REGION, Selection
+from pipelines.warehouse import open_readonly
+from tests.dashboard_corpus import build_test_warehouse
+
+APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
+PAGES = (
+    "views/overview.py",
+    "views/trends.py",
+    "views/outcomes.py",
+    "views/compare.py",
+    "views/active.py",
+    "views/review.py",
+    "views/quality.py",
+    "views/report.py",
+    "views/download.py",
+)
+# 佳木斯市 in 黑龙江省, government offices only, 2020–2023, without demo data.
+URL_FILTERS = {
+    "prov": "黑龙江省",
+    "city": "佳木斯市",
+    "years": ["2020", "2023"],
+    "kind": "人民政府",
+    "demo": "false",
+}
+URL_SELECTION = Selection(
+    province="黑龙江省",
+    city="佳木斯市",
+    year_from=2020,
+    year_to=2023,
+    kind="government",
+    include_demo=False,
+)
+
+
+@pytest.fixture(autouse=True)
+def _keep_main_module() -> Iterator[None]:
+    """AppTest runs the app as ``__main__`` and leaves it in ``sys.modules``; a later
+    ``ProcessPoolExecutor`` (the ingest's forkserver) would then re-run the app in its
+    workers. Put the real ``__main__`` back after every test."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_test_warehouse(tmp_path_factory.mktemp("dashboard"))
+
+
+@pytest.fixture()
+def con(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    c = open_readonly(db)
+    yield c
+    c.close()
+
+
+@pytest.fixture()
+def app(db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("XXGK_DB", str(db))
+    return AppTest.from_file(str(APP), default_timeout=60)
+
+
+def one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> object:
+    return con.execute(sql, params or []).fetchall()[0][0]
+
+
+def open_page(at: AppTest, page: str) -> AppTest:
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metric(at: AppTest, label: str) -> tuple[str, str]:
+    for m in at.metric:
+        if m.label.endswith(label) or m.label.endswith(f"{label}]"):
+            return m.value, m.delta
+    raise AssertionError(f"no metric {label!r} in {[m.label for m in at.metric]}")
+
+
+def main_captions(at: AppTest) -> list[str]:
+    return [c.value for c in at.main.caption]
+
+
+# ---------------------------------------------------------------------------------------------
+# Every page opens
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_opens_with_default_filters(app: AppTest, page: str) -> None:
+    at = open_page(app, page)
+    assert at.title and at.title[0].value
+    assert not at.error
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_opens_with_filters_in_the_url(app: AppTest, page: str) -> None:
+    app.query_params.update(URL_FILTERS)
+    at = open_page(app, page)
+    assert at.session_state["_xxgk_context"].sel == URL_SELECTION
+    if page != "views/report.py":
+        assert main_captions(at)[0].startswith("黑龙江省 · 佳木斯市 · 2020–2023年 · 人民政府")
+    assert not at.main.warning or "示例数据" not in at.main.warning[0].value  # demo is off
+
+
+def test_url_values_are_kept_in_the_url(app: AppTest) -> None:
+    app.query_params.update(URL_FILTERS)
+    at = open_page(app, "views/compare.py")
+    assert at.query_params["prov"] == "黑龙江省"
+    assert at.query_params["years"] == ["2020", "2023"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbers shown = numbers in the warehouse
+# ---------------------------------------------------------------------------------------------
+
+
+def _year_totals(con: duckdb.DuckDBPyConnection, year: int, where: str = "TRUE") -> dict:
+    """Independent SQL: part 三 totals of one year, straight from facts."""
+    row = con.execute(
+        f"""
+        SELECT sum(value) FILTER (WHERE metric = 'requests.new_received'),
+               sum(value) FILTER (WHERE metric IN ('outcome.granted', 'outcome.partial')),
+               sum(value) FILTER (WHERE metric LIKE 'outcome.%' AND metric <> 'outcome.total'),
+               count(DISTINCT report_id)
+        FROM current_facts
+        WHERE "table" = 'requests' AND applicant = 'total' AND year = ? AND {where}
+        """,
+        [year],
+    ).fetchall()[0]
+    return {"received": row[0], "open": row[1], "decided": row[2], "reports": row[3]}
+
+
+def test_overview_kpis_match_sql(app: AppTest, con: duckdb.DuckDBPyConnection) -> None:
+    at = open_page(app, "views/overview.py")
+    last = one(con, "SELECT max(year) FROM current_reports")
+    now, before = _year_totals(con, last), _year_totals(con, last - 1)
+    value, delta = metric(at, "本年新收申请")
+    assert value == fmt.num(now["received"], "件")
+    assert delta.startswith(fmt.change(now["received"], before["received"]))
+    value, _ = metric(at, "公开率")
+    assert value == fmt.pct(now["open"] / now["decided"])
+    assert f"基于 {now['reports']} 份报告" in main_captions(at)[1]
+
+
+def test_overview_with_url_filters_matches_sql(
+    app: AppTest, con: duckdb.DuckDBPyConnection
+) -> None:
+    app.query_params.update(URL_FILTERS)
+    at = open_page(app, "views/overview.py")
+    where = (
+        "province = '黑龙江省' AND city = '佳木斯市' AND organ_kind = 'government' AND NOT is_demo"
+    )
+    now, before = _year_totals(con, 2023, where), _year_totals(con, 2022, where)
+    # 前进区, 东风区, 郊区: 向阳区 stays unplaced (佳木斯市 and 鹤岗市 both have one)
+    assert now["reports"] == 3
+    value, delta = metric(at, "本年新收申请")
+    assert value == fmt.num(now["received"], "件")
+    assert delta.startswith(fmt.change(now["received"], before["received"]))
+
+
+def test_compare_ranking_bars_match_sql(app: AppTest, con: duckdb.DuckDBPyConnection) -> None:
+    app.query_params.update({"c_year": "2023年"})  # the URL carries the option's label
+    at = open_page(app, "views/compare.py")
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    bars = spec["data"][0]
+    shown = {
+        label.split(". ", 1)[1].lstrip("⚠ "): x
+        for label, x in zip(bars["y"], bars["x"], strict=True)
+    }
+    expected = dict(
+        con.execute(
+            """
+            SELECT coalesce(province, ?), sum(value) FROM current_facts
+            WHERE metric = 'requests.new_received' AND applicant = 'total' AND year = 2023
+            GROUP BY ALL
+            """,
+            [UNKNOWN_REGION],
+        ).fetchall()
+    )
+    assert shown == pytest.approx(expected)
+    # the ranking runs from the largest down
+    assert bars["x"] == sorted(bars["x"], reverse=True)
+
+
+def test_small_rates_are_not_ranked(app: AppTest) -> None:
+    app.query_params.update({"c_metric": "公开率", "c_grain": "按机关", "c_year": "2023年"})
+    at = open_page(app, "views/compare.py")
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    ranked = spec["data"][0]["y"]
+    frame = at.main.dataframe[0].value  # the 查看数据 frame: every unit, ranked or not
+    small = frame[frame["样本少（不排名）"]]
+    assert len(small) > 0
+    assert not any(name in label for label in ranked for name in small["机关"])
+
+
+def test_quality_counts_match_sql(app: AppTest, con: duckdb.DuckDBPyConnection) -> None:
+    at = open_page(app, "views/quality.py")
+    reports = one(con, "SELECT count(*) FROM current_reports")
+    errors = one(con, "SELECT count(*) FROM current_reports WHERE has_errors")
+    assert metric(at, "报告数")[0] == fmt.num(reports)
+    assert metric(at, "有审核错误的报告")[0] == fmt.num(errors)
+    assert metric(at, "内部一致的报告")[0] == fmt.pct((reports - errors) / reports)
+    assert metric(at, "导入失败的文件")[0] == fmt.num(
+        one(con, "SELECT count(*) FROM ingest_errors")
+    )
+    findings = one(con, "SELECT count(*) FROM current_findings")
+    assert any(c.startswith(f"共 {fmt.num(findings)} 条") for c in main_captions(at))
+
+
+def test_trends_applicant_frame_matches_sql(app: AppTest, con: duckdb.DuckDBPyConnection) -> None:
+    at = open_page(app, "views/trends.py")
+    frame = at.main.dataframe[0].value
+    expected = dict(
+        con.execute(
+            """
+            SELECT year, sum(value) FROM current_facts
+            WHERE metric = 'requests.new_received' AND applicant = 'natural_person'
+            GROUP BY year
+            """
+        ).fetchall()
+    )
+    assert dict(zip(frame["年度"], frame["自然人"], strict=True)) == pytest.approx(expected)
+
+
+# ---------------------------------------------------------------------------------------------
+# One report
+# ---------------------------------------------------------------------------------------------
+
+
+def test_report_page_opens_from_its_link_and_frames_flagged_cells(
+    app: AppTest, con: duckdb.DuckDBPyConnection
+) -> None:
+    seed = one(con, "SELECT report_id FROM current_reports WHERE source_path LIKE '%000_seed.txt'")
+    app.query_params["report"] = seed
+    at = open_page(app, "views/report.py")
+    assert at.main.subheader[0].value == "前进区政府办 · 2020年"
+    part_three = at.get("html")[1].proto.body
+    # The seed's （七）总计 row is all zeros while 4 requests came in: H1 and H2 both fail in
+    # the 自然人 and 总计 columns. The cells both rules name are framed; the rest of the two
+    # unbalanced sums is only tinted.
+    framed = set(re.findall(r'class="num bad" data-cell="([^"]+)"', part_three))
+    assert framed == {"outcome.total@natural_person", "outcome.total@total"}
+    assert part_three.count("num involved") == 2 * (4 + 20 - 2)
+    assert "（七）总计" in part_three
+    assert at.query_params["report"] == seed
+
+
+def test_report_link_from_outside_the_selection_still_opens(
+    app: AppTest, con: duckdb.DuckDBPyConnection
+) -> None:
+    demo = one(con, "SELECT report_id FROM current_reports WHERE is_demo LIMIT 1")
+    app.query_params.update({"report": demo, "demo": "false"})
+    at = open_page(app, "views/report.py")
+    assert any("示例数据" in w.value for w in at.main.warning)
+
+
+# ---------------------------------------------------------------------------------------------
+# Empty and missing
+# ---------------------------------------------------------------------------------------------
+
+
+def test_an_empty_selection_is_explained(app: AppTest) -> None:
+    # 沭阳县's only report is 2023: no organ there has a report in every year 2019–2024.
+    app.query_params.update({"prov": "江苏省", "city": "宿迁市", "same": "true"})
+    at = open_page(app, "views/overview.py")
+    assert any("当前筛选条件下没有" in i.value and "每年都有报告" in i.value for i in at.main.info)
+
+
+def test_missing_warehouse_says_so_in_chinese(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XXGK_DB", str(tmp_path / "none.duckdb"))
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert not at.exception
+    assert "还没有数据仓库" in at.error[0].value
+    assert any("xxgk ingest" in m.value for m in at.markdown)
+
+
+def test_filter_values_are_parameters_not_sql(con: duckdb.DuckDBPyConnection) -> None:
+    hostile = Selection(province="x' OR TRUE OR '", kind="government' OR '1'='1")
+    assert queries.scope_summary(con, hostile)["reports"][0] == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Downloads
+# ---------------------------------------------------------------------------------------------
+
+TABLES = ["active", "requests", "review"]
+
+
+def test_parquet_download_is_exactly_the_filtered_facts(con: duckdb.DuckDBPyConnection) -> None:
+    data = download.build(con, URL_SELECTION, "long", "parquet", TABLES)
+    table = pq.read_table(io.BytesIO(data))
+    got = pl.from_arrow(table)
+    expected = con.execute(
+        """
+        SELECT report_id, "table", metric, applicant, value FROM current_facts
+        WHERE province = '黑龙江省' AND city = '佳木斯市' AND organ_kind = 'government'
+          AND NOT is_demo AND year BETWEEN 2020 AND 2023
+        """
+    ).fetchall()
+    assert got.height == len(expected) > 0
+    key = ["report_id", "table", "metric", "applicant", "value"]
+    assert sorted(got.select(key).rows(), key=str) == sorted(expected, key=str)
+    meta = table.schema.metadata
+    assert json.loads(meta[b"xxgk.selection"])["city"] == "佳木斯市"
+    assert json.loads(meta[b"xxgk.dictionary"])[0]["列名"] == "report_id"
+    assert not got["is_demo"].any()
+
+
+def test_wide_download_has_one_row_per_report_and_a_column_per_cell(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    data = download.build(con, URL_SELECTION, "wide", "parquet", TABLES)
+    wide = pl.read_parquet(io.BytesIO(data))
+    reports = one(
+        con,
+        "SELECT count(*) FROM current_reports WHERE city = '佳木斯市' "
+        "AND organ_kind = 'government' AND NOT is_demo AND year BETWEEN 2020 AND 2023",
+    )
+    assert wide.height == reports
+    seed = wide.filter(pl.col("source_path").str.ends_with("000_seed.txt"))
+    assert seed["requests.new_received@total"].to_list() == [4.0]
+    assert seed["outcome.total@total"].to_list() == [0.0]
+    cells = [c for c in wide.columns if c not in download.REPORT_COLUMNS]
+    assert cells == [c for c in download.cell_order(TABLES) if c in cells]
+    words = download.dictionary("wide", TABLES)
+    assert set(cells) <= set(words["列名"])
+
+
+def test_csv_and_excel_downloads_build(con: duckdb.DuckDBPyConnection) -> None:
+    csv = download.build(con, URL_SELECTION, "wide", "csv", ["requests"])
+    assert csv.startswith("\ufeff".encode())
+    frame = pl.read_csv(io.BytesIO(csv[3:]))
+    assert frame.height == 12  # 3 placed government offices × 4 years
+    assert "requests.new_received@total" in frame.columns
+    xlsx = download.build(con, URL_SELECTION, "long", "xlsx", ["review"])
+    assert xlsx[:2] == b"PK"  # a zip: an .xlsx workbook
+
+
+def test_serve_subcommand_runs_streamlit_headless_on_the_warehouse(tmp_path: Path) -> None:
+    from dashboard import serve
+    from pipelines.cli import build_parser, cmd_serve
+
+    args = build_parser().parse_args(["serve", "--port", "8765", "--db", str(tmp_path / "w")])
+    assert (args.func, args.port) == (cmd_serve, 8765)
+    cmd = serve.command(8765)
+    assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4].endswith("dashboard/app.py")
+    assert "--server.headless=true" in cmd and "--server.port=8765" in cmd
+    assert serve.environment(tmp_path / "w")["XXGK_DB"] == str((tmp_path / "w").resolve())
+
+
+def test_same_organs_switch_keeps_organs_present_every_year(
+    app: AppTest, con: duckdb.DuckDBPyConnection
+) -> None:
+    app.query_params.update({"same": "true"})
+    at = open_page(app, "views/overview.py")
+    organs, reports = con.execute(
+        """
+        SELECT count(*), sum(n) FROM (
+            SELECT organ_id, count(*) AS n FROM current_reports
+            GROUP BY organ_id
+            HAVING count(DISTINCT year) = (SELECT max(year) - min(year) + 1 FROM current_reports)
+        )
+        """
+    ).fetchall()[0]
+    assert 0 < organs < one(con, "SELECT count(DISTINCT organ_id) FROM current_reports")
+    assert f"{fmt.num(reports)} 份报告 · {organs} 个机关" in main_captions(at)[0]
