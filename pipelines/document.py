@@ -7,7 +7,7 @@ nothing of file formats. This module is the only thing they share.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,23 +15,39 @@ class Paragraph:
     text: str
 
 
-@dataclass(slots=True)
 class Table:
     """A grid with merged cells expanded.
 
     ``cells[r][c]`` holds the text of the cell covering that position, so a merged cell's
     text appears in every position it spans. ``anchors[r][c]`` names the top-left position
     of that cell, which tells a real horizontal merge from two neighbours that happen to
-    hold the same text. Readers of formats without merges (plain text) leave every cell
-    its own anchor.
+    hold the same text. A reader of a format without merges (plain text) gives no anchors:
+    every cell is then its own, and nothing is built for it until someone asks.
     """
 
-    cells: list[list[str]]
-    anchors: list[list[tuple[int, int]]] = field(default_factory=list)
+    __slots__ = ("_anchors", "cells")
 
-    def __post_init__(self) -> None:
-        if not self.anchors:
-            self.anchors = [[(r, c) for c in range(len(row))] for r, row in enumerate(self.cells)]
+    def __init__(
+        self, cells: list[list[str]], anchors: list[list[tuple[int, int]]] | None = None
+    ) -> None:
+        self.cells = cells
+        self._anchors = anchors or None
+
+    @property
+    def anchors(self) -> list[list[tuple[int, int]]]:
+        if self._anchors is None:
+            self._anchors = [[(r, c) for c in range(len(row))] for r, row in enumerate(self.cells)]
+        return self._anchors
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Table):
+            return NotImplemented
+        return self.cells == other.cells and self.anchors == other.anchors
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it replaces
+
+    def __repr__(self) -> str:
+        return f"Table(cells={self.cells!r})"
 
     def rows(self) -> Iterator[list[str]]:
         """Each row as its distinct cells, left to right.
@@ -39,7 +55,10 @@ class Table:
         A cell merged across columns appears once; a cell merged across rows appears in each
         row it covers, so every row carries its group label.
         """
-        for row, anchor_row in zip(self.cells, self.anchors, strict=True):
+        if self._anchors is None:
+            yield from self.cells
+            return
+        for row, anchor_row in zip(self.cells, self._anchors, strict=True):
             out: list[str] = []
             previous: tuple[int, int] | None = None
             for text, anchor in zip(row, anchor_row, strict=True):

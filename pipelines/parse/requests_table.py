@@ -192,8 +192,8 @@ def parse_requests(rows: list[list[str]]) -> RequestsTable:
     def place(match: _Match, values: list[Value], labels: list[str]) -> None:
         nonlocal context
         fitted = fit_values(values, width)
-        name = "".join(labels) or (match.row.metric.label if match.row else "")
         if fitted is None:
+            name = "".join(labels) or (match.row.metric.label if match.row else "")
             numbers = [v.raw for v in values if v.raw]
             out.warnings.append(
                 f"第三部分“{name}”一行有{len(numbers)}个数字，应为{width}个，"
@@ -226,10 +226,12 @@ def parse_requests(rows: list[list[str]]) -> RequestsTable:
             else:
                 metric = catalog.DERIVED_GROUP_TOTALS.get(group, "")
                 if not metric:
+                    name = "".join(labels) or group
                     out.warnings.append(f"第三部分“{name}”一行无法归类，未读取")
                     return
                 target = out.subtotals
         if metric in out.seen:
+            name = "".join(labels) or metric
             out.warnings.append(f"第三部分“{name}”重复出现，保留第一次的数字")
             return
         out.seen.add(metric)

@@ -22,13 +22,13 @@ _HAS_DIGIT = re.compile(r"[0-9０-９]")
 
 def split_line(line: str) -> list[str] | None:
     """The cells of a table-like line, or None for a paragraph line."""
+    if "\t" in line:
+        return [c.strip() for c in line.rstrip("\r\n").split("\t")]
     stripped = line.strip()
     if stripped.startswith("|") and stripped.endswith("|") and stripped.count("|") >= 3:
         if _PIPE_SEPARATOR.match(stripped):
             return []
         return [c.strip() for c in stripped[1:-1].split("|")]
-    if "\t" in line:
-        return [c.strip() for c in line.rstrip("\r\n").split("\t")]
     fields = _SPACE_RUN.split(stripped)
     if len(fields) >= 3 and _HAS_DIGIT.search(stripped):
         return fields
