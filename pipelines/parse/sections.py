@@ -27,14 +27,23 @@ _FOOTER = re.compile(
 )
 
 
+def only_cell(cells: list[str]) -> str | None:
+    """The one non-empty cell of a row, or None when it has none or several."""
+    found: str | None = None
+    for c in cells:
+        if c and not c.isspace():
+            if found is not None:
+                return None
+            found = c
+    return found
+
+
 def is_page_footer(cells: list[str]) -> bool:
     """``-3-``, ``— 5 —``, ``第3页 共5页``: page furniture left between rows by converters."""
-    if len(cells) > 3 and cells[-1].isdigit():
+    text = only_cell(cells)
+    if text is None or len(text) > 24:
         return False
-    filled = [c for c in cells if c.strip()]
-    if len(filled) != 1:
-        return False
-    text = filled[0].strip()
+    text = text.strip()
     return bool(_FOOTER.match(normalize(text))) and any(ch in text for ch in "-—–－页/ ")
 
 
@@ -57,12 +66,10 @@ class Sections:
 
 
 def _heading_part(cells: list[str]) -> int | None:
-    if len(cells) > 3 and cells[-1].isdigit():
+    cell = only_cell(cells)
+    if cell is None:
         return None
-    filled = [c for c in cells if c.strip()]
-    if len(filled) != 1:
-        return None
-    text = normalize(filled[0])
+    text = normalize(cell)
     if len(text) > 40:
         return None
     m = _HEADING.match(text)
