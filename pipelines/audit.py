@@ -114,7 +114,7 @@ def _address(metric: str, applicant: str | None) -> str:
 
 def audit_report(report: Report) -> list[Finding]:
     out: list[Finding] = []
-    cells = _Cells(report.facts)
+    cells = _Cells([*report.facts, *report.subtotals])
     other_rows = (
         _OTHER_SUBROWS
         if any(cells.has(k, "total") for k in _OTHER_SUBROWS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import NamedTuple
@@ -151,14 +152,39 @@ def _label_with_trailing_numbers(cell: str) -> tuple[str, list[Value]]:
     return " ".join(parts), list(reversed(tail))
 
 
-def fit_values(values: list[Value], width: int) -> list[Value] | None:
-    """Trim empty cells left by flattened merges until ``width`` values remain.
+def _padding(v: Value) -> bool:
+    return v.number is None and not v.raw
 
-    Trailing blanks go first, then leading ones; None when the row cannot fit.
+
+def alignments(values: list[Value], width: int) -> list[list[Value]]:
+    """Every way to drop empty padding cells (flattened merges) from the two ends of a row so
+    that ``width`` values remain; trailing padding first."""
+    n = len(values)
+    if n == width:
+        return [list(values)]
+    if n < width:
+        return []
+    extra = n - width
+    return [
+        values[lead : n - (extra - lead)]
+        for lead in range(extra + 1)
+        if all(_padding(v) for v in values[:lead])
+        and all(_padding(v) for v in values[n - (extra - lead) :])
+    ]
+
+
+def fit_values(
+    values: list[Value], width: int, score: Callable[[list[Value]], float] | None = None
+) -> list[Value] | None:
+    """The row's ``width`` values once padding is dropped, or None when it cannot fit.
+
+    When the padding could come off either end (a blank cell at one end of the row looks
+    like padding), the candidates are ranked by ``score`` — for part 三, whether the row's
+    总计 equals the sum of its parts — and otherwise trailing padding goes first.
     """
-    vs = list(values)
-    while len(vs) > width and vs and vs[-1].blank and not vs[-1].raw:
-        vs.pop()
-    while len(vs) > width and vs and vs[0].blank and not vs[0].raw:
-        vs.pop(0)
-    return vs if len(vs) == width else None
+    candidates = alignments(values, width)
+    if not candidates:
+        return None
+    if score is None or len(candidates) == 1:
+        return candidates[0]
+    return max(candidates, key=score)

@@ -18,9 +18,8 @@ from pipelines import catalog
 from pipelines.catalog import REQUEST_GROUPS, REQUEST_ROWS, RequestRow
 from pipelines.parse.labels import (
     Value,
-    fit_values,
+    alignments,
     normalize,
-    parse_value,
     split_label_values,
     strip_numbering,
 )
@@ -135,9 +134,14 @@ def _classify(labels: tuple[str, ...], context: str | None) -> _Match | None:
     leaf = _leaf(parts, combined, context)
     if leaf is not None:
         return _Match("row", row=leaf)
-    group = _group(parts)
-    if any(strip_numbering(p) in ("小计", "合计") for p in parts) and context and group is None:
+    # A bare 小计/合计 under an open group is that group's subtotal; only （七）合计 is the total.
+    if (
+        any(strip_numbering(p) in ("小计", "合计") for p in parts)
+        and not any(p.startswith("(七)") for p in parts)
+        and context in catalog.DERIVED_GROUP_TOTALS
+    ):
         return _Match("subtotal", group=context)
+    group = _group(parts)
     if group is not None:
         return _Match("group", group=group)
     if any(w in combined for w in catalog.RESULTS_BLOCK_WORDS):
@@ -153,28 +157,15 @@ def _is_debris(labels: list[str]) -> bool:
     return bool(text) and (text in _OFFICIAL_TEXT or strip_numbering(text) in _OFFICIAL_TEXT)
 
 
-_LABEL_COLUMNS = 3  # the matrix's label columns, before the applicant columns
-
-
-def _aligned(cells: list[str], width: int) -> tuple[list[str], list[Value]] | None:
-    """A row that spans the template's full grid: labels in three columns, then the values.
-
-    A text copy that kept the empty cells of merged labels (``\\t（一）予以公开\\t\\t3\\t…``)
-    is aligned with the grid, so its values are read by position. Trimming padding from
-    both ends instead would take a blank 总计 cell for padding and shift the row by one.
-    """
-    n = len(cells)
-    if n == _LABEL_COLUMNS + width + 1 and not cells[-1].strip():
-        n -= 1  # a trailing tab
-    if n != _LABEL_COLUMNS + width:
-        return None
-    head = [c for c in cells[:_LABEL_COLUMNS] if c.strip()]
-    if not head or any(parse_value(c) is not None for c in head):
-        return None
-    values = [parse_value(c) for c in cells[_LABEL_COLUMNS:n]]
-    if any(v is None for v in values):
-        return None
-    return head, [v for v in values if v is not None]
+def balance_score(values: list[Value]) -> float:
+    """How well a part 三 row adds up: 2 when 总计 is the sum of the six columns, 1 when the
+    总计 is blank (nothing to check), 0 when it contradicts them. Used only to decide which
+    end of an ambiguous row a padding cell came from."""
+    total = values[-1].number
+    if total is None:
+        return 1
+    parts = sum(v.number for v in values[:6] if v.number is not None)
+    return 2 if abs(parts - total) < 1e-9 else 0
 
 
 def parse_requests(rows: list[list[str]]) -> RequestsTable:
@@ -184,14 +175,29 @@ def parse_requests(rows: list[list[str]]) -> RequestsTable:
     orphans: list[Value] = []  # numbers waiting for their label
     width = 7
 
-    def applicants() -> tuple[str, ...]:
-        if out.has_subtotal_column:
-            return (*catalog.APPLICANT_KEYS[:6], "legal.subtotal", "total")
-        return catalog.APPLICANT_KEYS
+    columns: tuple[str, ...] = catalog.APPLICANT_KEYS
+
+    def subtotal_columns(header: str) -> tuple[str, ...]:
+        """Where a report's own 小计 column sits among the legal-person columns, as printed."""
+        words = [(header.find(a.label), a.key) for a in catalog.APPLICANTS[1:6]]
+        words.append((header.find("小计"), catalog.SUBTOTAL_APPLICANT.key))
+        legal = [key for pos, key in sorted(words) if pos >= 0]
+        if len(legal) != 6:  # the legal columns are not all named: assume after 其他
+            legal = [*catalog.LEGAL_APPLICANTS, catalog.SUBTOTAL_APPLICANT.key]
+        return ("natural_person", *legal, "total")
 
     def place(match: _Match, values: list[Value], labels: list[str]) -> None:
         nonlocal context
-        fitted = fit_values(values, width)
+        candidates = alignments(values, width)
+        fitted = max(candidates, key=balance_score) if width == 7 and candidates else None
+        if candidates and fitted is None:
+            fitted = candidates[0]
+        if len({tuple(c) for c in candidates}) > 1:
+            out.warnings.append(
+                f"第三部分“{''.join(labels) or (match.row.metric.label if match.row else '')}”"
+                "一行首尾都有空白单元格，无法从位置确定空白属于哪一列，"
+                "已按总计与各列之和相符的读法读取，请核对原表"
+            )
         if fitted is None:
             name = "".join(labels) or (match.row.metric.label if match.row else "")
             numbers = [v.raw for v in values if v.raw]
@@ -208,6 +214,13 @@ def parse_requests(rows: list[list[str]]) -> RequestsTable:
                 is_sub = metric != "outcome.other.total"
                 if out.other_has_subrows is None:
                     out.other_has_subrows = is_sub
+                elif is_sub and out.other_has_subrows is False:
+                    # The （六） row printed numbers and then came its three 2021 sub-rows:
+                    # those numbers were the group's subtotal, not a template cell.
+                    out.other_has_subrows = True
+                    moved = [f for f in out.facts if f.metric == "outcome.other.total"]
+                    out.facts[:] = [f for f in out.facts if f.metric != "outcome.other.total"]
+                    out.subtotals.extend(moved)
             target = out.facts
         else:  # a group label carrying numbers
             group = match.group
@@ -235,13 +248,15 @@ def parse_requests(rows: list[list[str]]) -> RequestsTable:
             out.warnings.append(f"第三部分“{name}”重复出现，保留第一次的数字")
             return
         out.seen.add(metric)
-        for applicant, v in zip(applicants(), fitted, strict=True):
-            target.append(Fact("requests", metric, applicant, v.number, v.raw, v.unit))
+        for applicant, v in zip(columns, fitted, strict=True):
+            fact = Fact("requests", metric, applicant, v.number, v.raw, v.unit)
+            # A 小计 column is the report's own addition, not a template cell (checked by H4).
+            (out.subtotals if applicant == "legal.subtotal" else target).append(fact)
 
     for cells in rows:
         if is_page_footer(cells):
             continue
-        labels, values = _aligned(cells, width) or split_label_values(cells)
+        labels, values = split_label_values(cells)
         text = normalize("".join(labels))
         if not labels and not any(v.raw for v in values):
             continue
@@ -249,9 +264,19 @@ def parse_requests(rows: list[list[str]]) -> RequestsTable:
             if "小计" in text:
                 out.has_subtotal_column = True
                 width = 8
+                columns = subtotal_columns(text)
             continue
         has_numbers = any(v.raw for v in values)
         match = classify(labels, context) if labels else None
+        if (
+            not has_numbers
+            and match is not None
+            and (match.kind == "row" or match.group in ("granted", "partial", "total"))
+            and len(values) >= width
+        ):
+            place(match, values, labels)  # every cell printed blank: nulls, not a lost row
+            pending = None
+            continue
         if match is not None and match.kind == "results":
             match = None if not has_numbers else match
             if match is None:

@@ -50,18 +50,20 @@ def is_page_footer(cells: list[str]) -> bool:
 @dataclass(slots=True)
 class Sections:
     rows: list[list[str]]
-    starts: dict[int, int]  # part number -> index of its heading row
+    # part number -> (where the part before it ends, where its own rows begin): the heading
+    # row sits between the two; a part found by its table instead has no heading row.
+    bounds: dict[int, tuple[int, int]]
 
     def part(self, n: int) -> list[list[str]]:
-        if n not in self.starts:
+        if n not in self.bounds:
             return []
-        start = self.starts[n] + 1
-        later = [i for k, i in self.starts.items() if k > n]
+        start = self.bounds[n][1]
+        later = [b for k, (b, _) in self.bounds.items() if b >= start and k != n]
         return self.rows[start : min(later) if later else len(self.rows)]
 
     def before(self, n: int) -> list[list[str]]:
         """Everything before part ``n`` (the title, the preamble, part 一)."""
-        later = [i for k, i in self.starts.items() if k >= n]
+        later = [b for k, (b, _) in self.bounds.items() if k >= n]
         return self.rows[: min(later) if later else len(self.rows)]
 
 
@@ -90,25 +92,29 @@ def _first(rows: list[list[str]], start: int, words: tuple[str, ...]) -> int | N
 
 
 def find_sections(rows: list[list[str]]) -> Sections:
-    starts: dict[int, int] = {}
+    bounds: dict[int, tuple[int, int]] = {}
     last = 0
     for i, cells in enumerate(rows):
         part = _heading_part(cells)
         if part is not None and part > last:
             # Part 三's row "四、结转下年度继续办理" and the like are excluded by the keywords.
-            starts[part] = i
+            bounds[part] = (i, i + 1)
             last = part
-    # Fall back on the tables when a heading is missing.
-    if 2 not in starts:
+
+    def fits(n: int, i: int) -> bool:
+        return all(i < b for k, (b, _) in bounds.items() if k > n)
+
+    # Fall back on the tables when a heading is missing: the part starts at its first row.
+    if 2 not in bounds:
         i = _first(rows, 0, ("第二十条第",))
-        if i is not None and all(i < s for k, s in starts.items() if k > 2):
-            starts[2] = i - 1 if i > 0 else 0
-    if 3 not in starts:
-        i = _first(rows, starts.get(2, 0) + 1, ("申请人情况", "本年新收"))
-        if i is not None and all(i < s for k, s in starts.items() if k > 3):
-            starts[3] = max(i - 1, starts.get(2, -1) + 1)
-    if 4 not in starts and 3 in starts:
-        i = _first(rows, starts[3] + 1, ("行政复议",))
-        if i is not None and all(i < s for k, s in starts.items() if k > 4):
-            starts[4] = i - 1
-    return Sections(rows=rows, starts=dict(sorted(starts.items(), key=lambda kv: kv[1])))
+        if i is not None and fits(2, i):
+            bounds[2] = (i, i)
+    if 3 not in bounds:
+        i = _first(rows, bounds.get(2, (0, 0))[1], ("申请人情况", "本年新收"))
+        if i is not None and fits(3, i):
+            bounds[3] = (i, i)
+    if 4 not in bounds and 3 in bounds:
+        i = _first(rows, bounds[3][1], ("行政复议",))
+        if i is not None and fits(4, i):
+            bounds[4] = (i, i)
+    return Sections(rows=rows, bounds=dict(sorted(bounds.items(), key=lambda kv: kv[1])))

@@ -1,0 +1,118 @@
+"""Rows real reports print in ways the template does not: subtotals, blank ends, blank rows."""
+
+from __future__ import annotations
+
+from pipelines.audit import audit_report
+from pipelines.document import Document, Table
+from pipelines.parse import parse_document
+from pipelines.parse.model import Report
+from pipelines.pipeline import parse_bytes
+from pipelines.readers import read_bytes
+from tests.helpers import SAMPLES, expected_facts, load_expected
+
+SEED = (SAMPLES / "000_seed.txt").read_text(encoding="utf-8")
+WANT = expected_facts(load_expected("000_seed"))
+
+
+def parse(text: str) -> Report:
+    return parse_bytes(text.encode("utf-8"), "report.txt")
+
+
+def row(report: Report, metric: str) -> list[float | int | None]:
+    return [f.value for f in report.facts if f.metric == metric]
+
+
+def test_blank_total_at_the_end_of_a_text_row_stays_in_its_column() -> None:
+    text = SEED.replace(
+        "一、本年新收政府信息公开申请数量\t\t4\t0\t0\t0\t0\t0\t4\t",
+        "一、本年新收政府信息公开申请数量\t\t4\t0\t0\t0\t0\t0\t\t",
+    )
+    report = parse(text)
+    assert row(report, "requests.new_received") == [4, 0, 0, 0, 0, 0, None]
+    base = {(f.rule, f.cells[0]) for f in parse(SEED).findings}
+    assert {(f.rule, f.cells[0]) for f in report.findings} == base | {
+        ("P3", "requests.new_received@total")
+    }
+    assert any("首尾都有空白单元格" in w for w in report.warnings)
+
+
+def test_blank_first_column_of_a_text_row_stays_in_its_column() -> None:
+    text = SEED.replace(
+        "二、上年结转政府信息公开申请数量\t\t0\t0\t0\t0\t0\t0\t0\t",
+        "二、上年结转政府信息公开申请数量\t\t\t2\t0\t0\t0\t0\t2\t",
+    )
+    assert row(parse(text), "requests.carried_over") == [None, 2, 0, 0, 0, 0, 2]
+
+
+def test_a_heji_subtotal_row_under_a_group_is_not_the_grand_total() -> None:
+    text = SEED.replace(
+        "\t\t8. 属于行政查询事项\t0\t0\t0\t0\t0\t0\t0\n",
+        "\t\t8. 属于行政查询事项\t0\t0\t0\t0\t0\t0\t0\n\t\t合计\t1\t0\t0\t0\t0\t0\t1\n",
+    )
+    assert text != SEED
+    report = parse(text)
+    facts = {f.cell: f.value for f in report.facts}
+    assert facts == WANT  # the grand total is still the printed 0 row
+    assert [(f.metric, f.value) for f in report.subtotals if f.applicant == "total"] == [
+        ("outcome.denied.total", 1)
+    ]
+    assert not [f for f in report.findings if f.rule == "H4"]  # 1 = 0+…+1+…+0
+
+
+def test_a_row_printed_all_blank_is_seven_nulls() -> None:
+    text = SEED.replace(
+        "\t(二) 部分公开(区分处理的,只记这一情形,不计其他情形)\t0\t0\t0\t0\t0\t0\t0\t",
+        "\t(二) 部分公开(区分处理的,只记这一情形,不计其他情形)\t\t\t\t\t\t\t\t",
+    )
+    assert text != SEED
+    report = parse(text)
+    assert row(report, "outcome.partial") == [None] * 7
+    assert not any("缺少" in w for w in report.warnings)
+
+
+def test_a_subtotal_column_is_read_where_the_header_puts_it() -> None:
+    lines = SEED.split("\n")
+    header = next(i for i, line in enumerate(lines) if "商业企业" in line)
+    lines[header] = "\t\t\t小计\t商业企业\t科研机构\t社会公益组织\t法律服务机构\t其他\t\t"
+    i = next(i for i, line in enumerate(lines) if line.startswith("一、本年新收"))
+    lines[i] = "一、本年新收政府信息公开申请数量\t\t4\t1\t1\t0\t0\t0\t0\t5\t"
+    report = parse("\n".join(lines))
+    assert row(report, "requests.new_received") == [4, 1, 0, 0, 0, 0, 5]
+    assert [
+        (f.applicant, f.value) for f in report.subtotals if f.metric == "requests.new_received"
+    ] == [("legal.subtotal", 1)]
+    assert all(f.applicant != "legal.subtotal" for f in report.facts)
+
+
+def test_missing_part_headings_lose_no_row() -> None:
+    for heading in ("三、收到和处理政府信息公开申请情况", "四、政府信息公开行政复议、行政诉讼情况"):
+        assert f"\n{heading}\n" in SEED
+        report = parse(SEED.replace(f"\n{heading}\n", "\n"))
+        assert {f.cell: f.value for f in report.facts} == WANT, heading
+        assert {f.rule for f in report.findings} == {"H1", "H2"}, heading
+
+
+def test_2021_other_row_with_numbers_then_sub_rows_is_a_subtotal() -> None:
+    """A 2021 table whose （六）其他处理 row prints 5 before its three sub-rows (all 0)."""
+    document = read_bytes((SAMPLES / "shuyang_fgj_2023.html").read_bytes(), "x.html")
+    blocks = []
+    for block in document.blocks:
+        if isinstance(block, Table) and any("本年新收" in c for r in block.cells for c in r):
+            cells = []
+            for r in block.cells:
+                if any(c.startswith("1.申请人无正当理由") for c in r):
+                    label = ["三、本年度办理结果", "（六）其他处理", "（六）其他处理"]
+                    cells.append([*label, "5", "", "", "", "", "", "5"])
+                cells.append(r)
+            block = Table(cells=cells)
+        blocks.append(block)
+    report = parse_document(Document(blocks=blocks, source="x.html", format="html"))
+    assert report.table_editions["requests"] == "2021"
+    assert all(f.metric != "outcome.other.total" for f in report.facts)
+    other = [f.value for f in report.subtotals if f.metric == "outcome.other.total"]
+    assert other == [5, None, None, None, None, None, 5]
+    h4 = [(f.cells[0], f.expected, f.actual) for f in audit_report(report) if f.rule == "H4"]
+    assert h4 == [
+        ("outcome.other.total@natural_person", 0, 5),
+        ("outcome.other.total@total", 0, 5),
+    ]
