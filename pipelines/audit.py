@@ -271,8 +271,9 @@ def _plausibility(report: Report, cells: _Cells) -> list[Finding]:
     stated = [p for p in report.prose_counts if p.channel == "requests_received"]
     table = cells.get("requests.new_received", "total")
     if stated and table is not None and table.value is not None:
+        # Only when no stated count matches: prose may also give a sub-count (by channel).
         p = stated[0]
-        if p.value != table.value:
+        if all(q.value != table.value for q in stated):
             out.append(
                 Finding(
                     "X1",

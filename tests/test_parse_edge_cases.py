@@ -116,3 +116,33 @@ def test_2021_other_row_with_numbers_then_sub_rows_is_a_subtotal() -> None:
         ("outcome.other.total@natural_person", 0, 5),
         ("outcome.other.total@total", 0, 5),
     ]
+
+
+def test_prose_counts_with_thousands_separators_and_other_applications() -> None:
+    text = SEED.replace(
+        "前进区政府门户网站全年对外公开各类政府信息 2974 条",
+        "前进区政府门户网站全年对外公开各类政府信息 1,234 条，收到行政复议申请1件",
+    )
+    report = parse(text)
+    counts = {(p.channel, p.value) for p in report.prose_counts}
+    assert ("portal", 1234) in counts
+    assert ("requests_received", 1) not in counts
+    assert not [f for f in report.findings if f.rule == "X1"]
+
+
+def test_amount_unit_in_the_header_is_converted_to_wan() -> None:
+    text = SEED.replace("采购总金额\t", "采购总金额（元）\t").replace(
+        "政府集中采购\t0\t0\t", "政府集中采购\t3\t251000\t"
+    )
+    amount = next(f for f in parse(text).facts if f.metric == "active.procurement.amount_wan")
+    assert (amount.value, amount.unit, amount.raw) == (25.1, "万元", "251000（元）")
+
+
+def test_review_row_with_a_blank_first_cell_or_all_blank() -> None:
+    numbers = "\t".join(["0"] * 15)
+    assert f"\n{numbers}\n" in SEED
+    first_blank = parse(SEED.replace(numbers, "\t".join(["", "1", *["0"] * 13])))
+    assert [f.value for f in first_blank.facts if f.table == "review"][:3] == [None, 1, 0]
+    all_blank = parse(SEED.replace(numbers, "\t".join([""] * 15)))
+    assert [f.value for f in all_blank.facts if f.table == "review"] == [None] * 15
+    assert not any("第四部分" in w for w in all_blank.warnings)

@@ -15,6 +15,8 @@ from pipelines.parse.labels import Value, fit_values, normalize, split_label_val
 from pipelines.parse.model import Fact
 from pipelines.parse.sections import is_page_footer
 
+# A unit in a (normalised) header cell: 本年收费金额（单位：万元）, 采购总金额（元）.
+_HEADER_UNIT = re.compile(r"\((?:单位:?)?(万元|亿元|元)\)")
 _CAPTION = re.compile(r"第二十条第\(?([一二三四五六七八九十]+)\)?项")
 
 
@@ -103,7 +105,8 @@ def parse_active(rows: list[list[str]], year: int | None) -> ActiveTable:
         has_numbers = any(not v.blank for v in values)
         if not has_numbers and ("信息内容" in text or any(_column(x) for x in labels)):
             mapped = [_column(x) for x in labels if "信息内容" not in normalize(x)]
-            header_unit = "万元" if "万元" in text else ("元" if "(单位:元)" in text else None)
+            unit = _HEADER_UNIT.search(text)
+            header_unit = unit.group(1) if unit else None
             if mapped and all(mapped) and len(set(mapped)) == len(mapped):
                 columns = [c for c in mapped if c]
             else:
@@ -137,7 +140,9 @@ def parse_active(rows: list[list[str]], year: int | None) -> ActiveTable:
                 number, unit = _amount(v, header_unit)
                 if unit is None and number:
                     out.warnings.append(f"第二部分“{labels[0]}”金额{v.raw}未注明单位，按万元读取")
-                out.facts.append(Fact("active", metric, None, number, v.raw, unit))
+                # The value is in 万元 now; the printed text keeps the unit it was read in.
+                raw = v.raw if v.unit or not unit else f"{v.raw}（{unit}）"
+                out.facts.append(Fact("active", metric, None, number, raw, "万元"))
             else:
                 out.facts.append(Fact("active", metric, None, v.number, v.raw, v.unit))
     return out

@@ -14,8 +14,18 @@ from pipelines.parse.model import ProseCount
 
 _SENTENCE_END = re.compile(r"(?<=[。；;！!？?])|\n")
 _BROKEN_COUNT = re.compile(r"(\d)\s*\n\s*([条篇期件个次份])")
-_CLAUSE = re.compile(r"[，,：:；;（）()]")
+# Clause breaks; a comma between digits is a thousands separator (1,234条), not a break.
+_CLAUSE = re.compile(r"[，：:；;（）()]|,(?!\d{3})")
 _COUNT = re.compile(r"(\d[\d,]*)\s*([条篇期件个次份])")
+
+
+def _is_disclosure_request(clause: str) -> bool:
+    """收到/受理 … 申请 about information disclosure, not review or litigation applications."""
+    return (
+        "申请" in clause
+        and "公开" in clause
+        and not any(w in clause for w in ("复议", "诉讼", "材料"))
+    )
 
 
 def sentences(text: str) -> list[str]:
@@ -43,7 +53,7 @@ def prose_counts(paragraphs: list[str]) -> list[ProseCount]:
                 for idx, channel in enumerate(CHANNELS):
                     if m.group(2) not in channel.units:
                         continue
-                    if channel.key == "requests_received" and "申请" not in clause:
+                    if channel.key == "requests_received" and not _is_disclosure_request(clause):
                         continue
                     for kw in channel.keywords:
                         pos = before.rfind(kw)

@@ -11,7 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from pipelines import catalog
-from pipelines.parse.labels import Value, fit_values, normalize, split_label_values
+from pipelines.parse.labels import (
+    Value,
+    fit_values,
+    normalize,
+    split_label_values,
+    split_values,
+)
 from pipelines.parse.model import Fact
 from pipelines.parse.sections import is_page_footer
 
@@ -30,11 +36,17 @@ def parse_review(rows: list[list[str]]) -> ReviewTable:
     out = ReviewTable()
     width = len(catalog.REVIEW_KEYS)
     collected: list[Value] = []
+    blank_row: list[Value] | None = None  # a data row printed entirely blank
     for cells in rows:
         if is_page_footer(cells):
             continue
         labels, values = split_label_values(cells)
+        if not labels:
+            # Numbers only: every cell is a value, a blank first cell included.
+            values = [v for c in cells for v in (split_values(c) or [Value(None, c)])]
         if not any(not v.blank for v in values):
+            if not labels and len(values) >= width and blank_row is None:
+                blank_row = values
             continue
         text = normalize("".join(labels))
         is_header = any(w in text for w in (*catalog.REVIEW_HEADER_WORDS, "数量", "件数"))
@@ -48,6 +60,14 @@ def parse_review(rows: list[list[str]]) -> ReviewTable:
             return out
         if len([v for v in collected if v.raw]) > width:
             break
+    if not collected and blank_row is not None:
+        fitted = fit_values(blank_row, width)
+        if fitted is not None:
+            out.facts.extend(
+                Fact("review", key, None, None, v.raw, None)
+                for key, v in zip(catalog.REVIEW_KEYS, fitted, strict=True)
+            )
+            return out
     if collected:
         numbers = [v.raw for v in collected if v.raw]
         out.warnings.append(
