@@ -77,7 +77,10 @@ def cmd_parse(args: argparse.Namespace) -> int:
             print(f"xxgk: {exc}", file=sys.stderr)
             status = 2
             continue
-        if args.json:
+        if args.json and len(args.files) > 1:
+            # Several files: JSON Lines, one report object per line.
+            print(json.dumps(report.to_json(), ensure_ascii=False))
+        elif args.json:
             print(json.dumps(report.to_json(), ensure_ascii=False, indent=1))
         else:
             print(render_text(report))
@@ -86,14 +89,19 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def _years(text: str) -> list[int]:
-    """``2021`` or ``2019-2023`` or ``2019,2021``."""
+    """``2021`` or ``2019-2023`` or ``2019,2021``; argparse shows the error in one line."""
     out: list[int] = []
-    for part in text.split(","):
-        if "-" in part:
-            a, b = part.split("-", 1)
-            out.extend(range(int(a), int(b) + 1))
-        elif part.strip():
-            out.append(int(part))
+    try:
+        for part in text.split(","):
+            if "-" in part:
+                a, b = part.split("-", 1)
+                out.extend(range(int(a), int(b) + 1))
+            elif part.strip():
+                out.append(int(part))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"年度应写成 2021、2019-2023 或 2019,2021 / bad years: {text}"
+        ) from None
     return out
 
 
@@ -130,7 +138,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from pipelines.warehouse import WarehouseError
 
     filters = Filters(
-        years=_years(args.years) if args.years else [],
+        years=args.years or [],
         region_codes=args.region or [],
         organ_kinds=args.organ_kind or [],
         tables=args.table or [],
@@ -224,7 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="把筛选后的数据导出为 Parquet / export Parquet")
     p.add_argument("out", metavar="OUT")
     _add_db(p)
-    p.add_argument("--years", help="年度，如 2021 或 2019-2023")
+    p.add_argument("--years", type=_years, help="年度，如 2021 或 2019-2023")
     p.add_argument("--region", action="append", help="行政区划代码（省、市或县），可多次")
     p.add_argument("--organ-kind", action="append", choices=["government", "department"])
     p.add_argument("--table", action="append", choices=sorted(catalog.TABLES))

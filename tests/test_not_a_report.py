@@ -152,3 +152,19 @@ def test_parser_survives_a_report_with_lines_missing(drop: list[int]) -> None:
     except ReportError:
         return
     assert all(f.value is None or isinstance(f.value, int | float) for f in report.facts)
+
+
+def test_several_files_give_json_lines_and_a_bad_one_its_own_line(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    result = xxgk(
+        "parse",
+        str(SAMPLES / "000_seed.txt"),
+        str(empty),
+        str(SAMPLES / "shuyang_fgj_2023.html"),
+        "--json",
+    )
+    assert result.returncode == 2  # one file failed; the others are printed
+    lines = result.stdout.strip().split("\n")
+    assert [json.loads(line)["organ"] for line in lines] == ["前进区政府办", "沭阳县发展和改革局"]
+    assert result.stderr.count("\n") == 1 and "empty.txt" in result.stderr
