@@ -53,3 +53,23 @@ def expected_facts(expected: dict) -> dict[str, float | int | None]:
         for column_label, value in columns.items():
             out[_active_key(row_label, column_label)] = value
     return out
+
+
+def missing_prose_counts(report, expected: dict) -> list[dict]:
+    """The expected prose counts the report lacks: same channel and value, and the expected
+    sentence inside the report's (compared without whitespace: extractors add spaces)."""
+    missing = []
+    for want in expected.get("prose_counts", []):
+        channel = next(
+            c.key
+            for c in catalog.CHANNELS
+            if want["channel"] == c.label or want["channel"] in c.keywords
+        )
+        if not any(
+            p.value == want["value"]
+            and p.channel == channel
+            and normalize(want["sentence"]) in normalize(p.sentence)
+            for p in report.prose_counts
+        ):
+            missing.append(want)
+    return missing
