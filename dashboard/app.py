@@ -18,7 +18,7 @@ import streamlit as st
 
 from dashboard import db, queries, sidebar
 from dashboard.context import Context, publish
-from pipelines.warehouse.files import WarehouseError
+from pipelines.warehouse import WarehouseError
 
 PAGES = {
     "分析": [

@@ -4,7 +4,11 @@ Why one module: the warehouse schema (``pipelines/warehouse/schema.py``) can cha
 dashboard must change with it in one place; and a reviewer can check here, once, that no
 filter value is ever pasted into SQL text. Filter values and key lists travel as bound
 parameters (``?``); the only text assembled at run time is a choice between constant
-fragments (a grouping column picked from ``_UNIT_COLUMNS``, an optional ``AND`` clause).
+fragments (a grouping column picked from ``_UNIT_COLUMNS``, an optional ``AND`` clause, the
+warehouse's ``TOTAL_CELL_SQL`` rule for reading a part 三 总计 cell).
+
+Part 三 totals are read through ``requests_by_report`` or with ``TOTAL_CELL_SQL``, never
+as the bare printed 总计 cell: a blank 总计 whose columns are filled is their sum.
 
 Every function takes a DuckDB cursor and returns a small polars frame, aggregated in DuckDB:
 the fact table never leaves the database whole, except on purpose in the download builders.
@@ -19,6 +23,7 @@ import polars as pl
 
 from dashboard.selection import UNKNOWN_REGION, Selection
 from pipelines import catalog
+from pipelines.warehouse.schema import TOTAL_CELL_SQL
 
 Cursor = duckdb.DuckDBPyConnection
 
@@ -289,7 +294,11 @@ def applicants_by_year(cur: Cursor, sel: Selection) -> pl.DataFrame:
 
 
 def reasons_by_year(cur: Cursor, sel: Selection, level: str | None = None) -> pl.DataFrame:
-    """The numbered reasons of 不予公开 / 无法提供 / 不予处理 / 其他处理, per year (and unit)."""
+    """The numbered reasons of 不予公开 / 无法提供 / 不予处理 / 其他处理, per year (and unit).
+
+    The 总计 column, read as ``requests_by_report`` reads it (``TOTAL_CELL_SQL``): a blank
+    printed total counts as the sum of its six applicant cells, not as nothing.
+    """
     params: list[object] = []
     cte = _sel_cte(sel, params)
     params.append(_REASON_METRICS)
@@ -297,12 +306,16 @@ def reasons_by_year(cur: Cursor, sel: Selection, level: str | None = None) -> pl
     return _frame(
         cur,
         f"""
-        WITH {cte}
-        SELECT {unit} AS unit, sel.year, f.metric, sum(f.value) AS value,
-               count(DISTINCT f.report_id) AS reports
-        FROM facts f JOIN sel USING (report_id)
-        WHERE f."table" = 'requests' AND f.applicant = 'total'
-          AND f.metric IN (SELECT unnest(?))
+        WITH {cte},
+        cells AS (
+            SELECT report_id, metric, applicant, {TOTAL_CELL_SQL} AS value
+            FROM facts SEMI JOIN sel USING (report_id)
+            WHERE "table" = 'requests' AND metric IN (SELECT unnest(?))
+        )
+        SELECT {unit} AS unit, sel.year, c.metric, sum(c.value) AS value,
+               count(DISTINCT c.report_id) AS reports
+        FROM cells c JOIN sel USING (report_id)
+        WHERE c.applicant = 'total'
         GROUP BY ALL
         ORDER BY 2, 3
         """,

@@ -9,6 +9,9 @@ never pasted into SQL.
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -18,6 +21,7 @@ import pyarrow.parquet as pq
 
 from pipelines import catalog
 from pipelines.parse import PARSER_VERSION
+from pipelines.warehouse.errors import WarehouseError
 from pipelines.warehouse.files import open_readonly
 
 COLUMNS = {
@@ -135,14 +139,53 @@ def export(db: Path, out: Path, filters: Filters, partition_by_year: bool = Fals
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
     out.parent.mkdir(parents=True, exist_ok=True)
     if partition_by_year:
-        pq.write_to_dataset(
-            table,
-            root_path=str(out),
-            partition_cols=["year"],
-            existing_data_behavior="delete_matching",
-        )
+        _write_dataset(table, out)
     else:
         tmp = out.with_name(f".{out.name}.tmp")
         pq.write_table(table, tmp)
         tmp.replace(out)
     return table.num_rows
+
+
+_PARTITION = re.compile(r"year=.+")
+
+
+def _is_earlier_export(path: Path) -> bool:
+    """An empty directory, or one holding only ``year=…`` partitions (hidden files aside)."""
+    return all(
+        p.name.startswith(".") or (p.is_dir() and _PARTITION.fullmatch(p.name))
+        for p in path.iterdir()
+    )
+
+
+def _write_dataset(table: pa.Table, out: Path) -> None:
+    """Write the year-partitioned dataset so that ``out`` holds exactly this export.
+
+    Writing into the old directory would keep the partitions of years this export does not
+    have (an earlier, wider export's ``year=2019`` stays). So the dataset is written to a
+    hidden sibling and swapped in, and the old directory is removed only after the new one
+    is in place. A directory that is not an earlier export is refused, never deleted.
+    """
+    if out.is_dir() and not _is_earlier_export(out):
+        raise WarehouseError(
+            f"{out}: 目录中有不是按年度导出的文件，为免误删，请换一个目录 / "
+            "not an earlier --by-year export, refusing to replace it"
+        )
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    old = out.with_name(f".{out.name}.old-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        pq.write_to_dataset(table, root_path=str(tmp), partition_cols=["year"])
+        if out.exists() or out.is_symlink():
+            out.rename(old)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old.exists() and not out.exists():
+            old.rename(out)  # put the earlier export back
+        raise
+    if old.is_dir() and not old.is_symlink():
+        shutil.rmtree(old)
+    else:
+        old.unlink(missing_ok=True)

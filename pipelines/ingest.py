@@ -27,6 +27,7 @@ from pipelines.parse.model import Report
 from pipelines.progress import Progress
 from pipelines.readers import MAX_BYTES, read_bytes
 from pipelines.regions import gazetteer, resolve_organ
+from pipelines.warehouse.errors import WarehouseError
 from pipelines.warehouse.files import building
 from pipelines.warehouse.load import BatchWriter, Parsed, run_cross_year
 from pipelines.warehouse.schema import refresh_derived
@@ -140,8 +141,19 @@ def _folder_hint(path: str, candidates: list) -> list:
 
 
 def identify(report: Report, path: str, manifest: Manifest, is_demo: bool) -> Parsed | str:
-    """Organ identity and region for a parsed report, or the reason it cannot be loaded."""
-    entry = manifest.for_file(path) or manifest.for_organ(report.organ) or Entry()
+    """Organ identity and region for a parsed report, or the reason it cannot be loaded.
+
+    A file row of the manifest wins over an organ row, field by field. The year comes from a
+    file row only: an organ row speaks for every report of the organ, and one year for all of
+    them would make them supersede each other (``Manifest.load`` refuses such a row).
+    """
+    by_file = manifest.for_file(path) or Entry()
+    by_organ = manifest.for_organ(report.organ) or Entry()
+    entry = Entry(
+        region_code=by_file.region_code or by_organ.region_code,
+        year=by_file.year,
+        organ_kind=by_file.organ_kind or by_organ.organ_kind,
+    )
     if entry.year:
         report.year = entry.year
     if report.year is None:
@@ -176,6 +188,33 @@ def ingest(
     is_demo: bool = False,
     workers: int | None = None,
     progress: bool = True,
+) -> Summary:
+    """Load files and folders as one batch; publish it only if all of it went in.
+
+    A bad file is a row in ``ingest_errors`` and the batch goes on. Anything else that goes
+    wrong (a bug, a full disk, a constraint the batch breaks) stops the batch: nothing is
+    published, and the cause comes back as one ``WarehouseError`` line, which ``xxgk ingest``
+    prints (exit status 2) instead of a traceback.
+    """
+    try:
+        return _ingest(paths, db, manifest_paths, is_demo, workers, progress)
+    except (WarehouseError, ReportError):
+        raise  # already a message for people
+    except Exception as exc:
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:500]
+        raise WarehouseError(
+            f"{db}: 导入失败，本批次未写入，仓库保持原样 / ingest failed, nothing was "
+            f"published: {detail}"
+        ) from exc
+
+
+def _ingest(
+    paths: Iterable[str | Path],
+    db: Path,
+    manifest_paths: Iterable[Path],
+    is_demo: bool,
+    workers: int | None,
+    progress: bool,
 ) -> Summary:
     manifest = Manifest()
     for m in manifest_paths:

@@ -2,8 +2,9 @@
 
 CSV with a header; each row names a ``file`` (path relative to the manifest, or a file
 name) or an ``organ`` (as printed), and any of ``region_code`` (6-digit division code),
-``year`` and ``organ_kind`` (government / department). A ``manifest.csv`` inside an
-ingested folder is read automatically.
+``year`` (file rows only: an organ publishes one report a year) and ``organ_kind``
+(government / department). A ``manifest.csv`` inside an ingested folder is read
+automatically.
 """
 
 from __future__ import annotations
@@ -62,6 +63,14 @@ class Manifest:
                 self.by_file[str((base / row["file"]).resolve())] = entry
                 self.by_file.setdefault(Path(row["file"]).name, entry)
             elif row.get("organ"):
+                if entry.year is not None:
+                    # An organ row speaks for all its reports: one year for all of them would
+                    # make them one report, each superseding the last.
+                    raise ManifestError(
+                        str(path),
+                        f"第{n}行：年度（year）只能写在按文件（file）指定的行里 / "
+                        "year only with a file row",
+                    )
                 self.by_organ[row["organ"]] = entry
             else:
                 raise ManifestError(

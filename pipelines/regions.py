@@ -155,8 +155,15 @@ def normalize_organ_suffix(suffix: str) -> str:
 
 
 def organ_kind(suffix: str) -> str:
-    """A government (人民政府 and its general office, which reports for it) or a department."""
-    if not suffix or suffix.startswith(("人民政府", "政府")):
+    """``government`` for the people's government itself, else ``department``.
+
+    ``suffix`` is the organ's name without its places, as ``normalize_organ_suffix`` leaves
+    it. Only 人民政府 (政府 is normalised to it) and a bare place name are the government.
+    Its general office (人民政府办公室, 政府办) is one of its departments and reports for
+    itself: counting it as the government would add its requests to the government's, as
+    if one organ had reported twice for the same place and year.
+    """
+    if not suffix or normalize_organ_suffix(suffix) == "人民政府":
         return "government"
     return "department"
 

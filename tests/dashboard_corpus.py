@@ -145,7 +145,8 @@ class Organ:
 
 
 def jiamusi_organs(years: Iterable[int] = range(2019, 2025)) -> list[Organ]:
-    """The government offices and a few departments of 佳木斯市's districts."""
+    """The general offices (政府办, departments in their own right) and a few departments of
+    佳木斯市's districts."""
     ys = list(years)
     out: list[Organ] = []
     # 向阳区 and 郊区 exist in other cities too: the folder names settle where they are.

@@ -38,12 +38,13 @@ PAGES = (
     "views/report.py",
     "views/download.py",
 )
-# 佳木斯市 in 黑龙江省, government offices only, 2020–2023, without demo data.
+# 佳木斯市 in 黑龙江省, departments only (the districts' 政府办 among them: a general office
+# is a department of its government), 2020–2023, without demo data.
 URL_FILTERS = {
     "prov": "黑龙江省",
     "city": "佳木斯市",
     "years": ["2020", "2023"],
-    "kind": "人民政府",
+    "kind": "政府部门",
     "demo": "false",
 }
 URL_SELECTION = Selection(
@@ -51,7 +52,7 @@ URL_SELECTION = Selection(
     city="佳木斯市",
     year_from=2020,
     year_to=2023,
-    kind="government",
+    kind="department",
     include_demo=False,
 )
 
@@ -124,7 +125,7 @@ def test_page_opens_with_filters_in_the_url(app: AppTest, page: str) -> None:
     at = open_page(app, page)
     assert at.session_state["_xxgk_context"].sel == URL_SELECTION
     if page != "views/report.py":
-        assert main_captions(at)[0].startswith("黑龙江省 · 佳木斯市 · 2020–2023年 · 人民政府")
+        assert main_captions(at)[0].startswith("黑龙江省 · 佳木斯市 · 2020–2023年 · 政府部门")
     assert not at.main.warning or "示例数据" not in at.main.warning[0].value  # demo is off
 
 
@@ -174,11 +175,12 @@ def test_overview_with_url_filters_matches_sql(
     app.query_params.update(URL_FILTERS)
     at = open_page(app, "views/overview.py")
     where = (
-        "province = '黑龙江省' AND city = '佳木斯市' AND organ_kind = 'government' AND NOT is_demo"
+        "province = '黑龙江省' AND city = '佳木斯市' AND organ_kind = 'department' AND NOT is_demo"
     )
     now, before = _year_totals(con, 2023, where), _year_totals(con, 2022, where)
-    # 前进区, 东风区, 郊区: 向阳区 stays unplaced (佳木斯市 and 鹤岗市 both have one)
-    assert now["reports"] == 3
+    # 前进区, 东风区, 郊区 (向阳区 stays unplaced: 佳木斯市 and 鹤岗市 both have one), each
+    # with 政府办, 教育局 and 财政局, and 东风区自然资源局 from 2023
+    assert now["reports"] == 3 * 3 + 1
     value, delta = metric(at, "本年新收申请")
     assert value == fmt.num(now["received"], "件")
     assert delta.startswith(fmt.change(now["received"], before["received"]))
@@ -217,6 +219,12 @@ def test_small_rates_are_not_ranked(app: AppTest) -> None:
     small = frame[frame["样本少（不排名）"]]
     assert len(small) > 0
     assert not any(name in label for label in ranked for name in small["机关"])
+    # A unit that is never ranked has no place (not one after the last ranked unit), and
+    # the ranked units come first, numbered 1..n as the bars are.
+    assert small["名次"].isna().all()
+    places = frame[~frame["样本少（不排名）"]]["名次"].tolist()
+    assert places == list(range(1, len(ranked) + 1))
+    assert frame["名次"].notna().tolist() == [True] * len(places) + [False] * len(small)
 
 
 def test_quality_counts_match_sql(app: AppTest, con: duckdb.DuckDBPyConnection) -> None:
@@ -321,7 +329,7 @@ def test_parquet_download_is_exactly_the_filtered_facts(con: duckdb.DuckDBPyConn
     expected = con.execute(
         """
         SELECT report_id, "table", metric, applicant, value FROM current_facts
-        WHERE province = '黑龙江省' AND city = '佳木斯市' AND organ_kind = 'government'
+        WHERE province = '黑龙江省' AND city = '佳木斯市' AND organ_kind = 'department'
           AND NOT is_demo AND year BETWEEN 2020 AND 2023
         """
     ).fetchall()
@@ -342,7 +350,7 @@ def test_wide_download_has_one_row_per_report_and_a_column_per_cell(
     reports = one(
         con,
         "SELECT count(*) FROM current_reports WHERE city = '佳木斯市' "
-        "AND organ_kind = 'government' AND NOT is_demo AND year BETWEEN 2020 AND 2023",
+        "AND organ_kind = 'department' AND NOT is_demo AND year BETWEEN 2020 AND 2023",
     )
     assert wide.height == reports
     seed = wide.filter(pl.col("source_path").str.ends_with("000_seed.txt"))
@@ -358,7 +366,7 @@ def test_csv_and_excel_downloads_build(con: duckdb.DuckDBPyConnection) -> None:
     csv = download.build(con, URL_SELECTION, "wide", "csv", ["requests"])
     assert csv.startswith("\ufeff".encode())
     frame = pl.read_csv(io.BytesIO(csv[3:]))
-    assert frame.height == 12  # 3 placed government offices × 4 years
+    assert frame.height == 3 * 3 * 4 + 1  # 3 placed districts × 3 departments × 4 years, +1
     assert "requests.new_received@total" in frame.columns
     xlsx = download.build(con, URL_SELECTION, "long", "xlsx", ["review"])
     assert xlsx[:2] == b"PK"  # a zip: an .xlsx workbook
@@ -392,3 +400,66 @@ def test_same_organs_switch_keeps_organs_present_every_year(
     ).fetchall()[0]
     assert 0 < organs < one(con, "SELECT count(DISTINCT organ_id) FROM current_reports")
     assert f"{fmt.num(reports)} 份报告 · {organs} 个机关" in main_captions(at)[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# A blank 总计 cell; a warehouse from a newer xxgk
+# ---------------------------------------------------------------------------------------------
+
+
+def test_a_blank_total_reads_as_the_sum_of_its_columns(tmp_path: Path) -> None:
+    """The seed with two 总计 cells left blank (audit P3): the dashboard reads their columns.
+
+    Before: requests_by_report and the reasons query took the blank as nothing, and the
+    overview showed 公开率 0%.
+    """
+    from dashboard import measures
+    from pipelines.ingest import ingest
+    from tests.warehouse_helpers import SEED_TEXT, write
+
+    granted = "(一) 予以公开\t3\t0\t0\t0\t0\t0\t3"
+    internal = "5. 属于三类内部事务信息\t1\t0\t0\t0\t0\t0\t1"
+    assert granted in SEED_TEXT and internal in SEED_TEXT
+    text = SEED_TEXT.replace(granted, granted[:-1] + "—").replace(internal, internal[:-1] + "—")
+    db = tmp_path / "w.duckdb"
+    ingest([write(tmp_path / "in" / "blank_totals.txt", text)], db, progress=False)
+    c = open_readonly(db)
+    try:
+        assert c.execute(
+            "SELECT applicant, granted, denied FROM requests_by_report "
+            "WHERE applicant IN ('natural_person', 'total') ORDER BY 1"
+        ).fetchall() == [("natural_person", 3.0, 1.0), ("total", 3.0, 1.0)]
+        # the printed cells themselves stay blank
+        blank_totals = one(
+            c,
+            "SELECT count(*) FROM facts WHERE applicant = 'total' AND blank "
+            "AND metric IN ('outcome.granted', 'outcome.denied.internal_affairs')",
+        )
+        assert blank_totals == 2
+        sums = queries.unit_year_measures(c, Selection(), None)
+        row = measures.with_measure(sums, measures.MEASURES["open_rate"]).row(0, named=True)
+        assert (row["granted"], row["decided"], row["value"]) == (3.0, 4.0, 0.75)
+        reasons = queries.reasons_by_year(c, Selection())
+        internal_affairs = reasons.filter(pl.col("metric") == "outcome.denied.internal_affairs")
+        assert internal_affairs["value"].to_list() == [1.0]
+    finally:
+        c.close()
+
+
+def test_a_warehouse_from_a_newer_xxgk_is_explained(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipelines.ingest import ingest
+    from pipelines.warehouse.schema import SCHEMA_VERSION
+    from tests.helpers import SAMPLES
+
+    db = tmp_path / "w.duckdb"
+    ingest([SAMPLES / "000_seed.txt"], db, progress=False)
+    c = duckdb.connect(str(db))
+    c.execute("INSERT INTO schema_version VALUES (?, now())", [SCHEMA_VERSION + 1])
+    c.close()
+    monkeypatch.setenv("XXGK_DB", str(db))
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert not at.exception
+    assert "无法读取数据仓库" in at.error[0].value
+    assert "请升级 xxgk" in at.error[0].value

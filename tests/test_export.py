@@ -83,3 +83,25 @@ def test_partitioned_by_year(warehouse, tmp_path) -> None:
     ).fetchall()
     want = _direct(warehouse, "SELECT year, count(*) FROM current_facts GROUP BY 1 ORDER BY 1")
     assert back == want
+
+
+def test_exporting_by_year_again_replaces_the_earlier_dataset(warehouse, tmp_path) -> None:
+    """The directory holds exactly the last export, not partitions left from an earlier one."""
+    out = tmp_path / "by_year"
+    export(warehouse, out, Filters(), partition_by_year=True)
+    assert {"year=2020", "year=2021", "year=2023"} <= {p.name for p in out.iterdir()}
+    n = export(warehouse, out, Filters(years=[2023]), partition_by_year=True)
+    assert [p.name for p in out.iterdir()] == ["year=2023"]
+    assert ds.dataset(out, partitioning="hive").to_table().num_rows == n
+    assert [p.name for p in tmp_path.iterdir()] == ["by_year"]  # no temporary left behind
+
+
+def test_by_year_never_replaces_a_directory_that_is_not_an_export(warehouse, tmp_path) -> None:
+    from pipelines.warehouse import WarehouseError
+
+    out = tmp_path / "documents"
+    write(out / "notes.txt", "我的笔记")
+    with pytest.raises(WarehouseError, match="refusing to replace"):
+        export(warehouse, out, Filters(), partition_by_year=True)
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["documents"]

@@ -48,7 +48,7 @@ def test_seed_numbers_land_as_printed(tmp_path) -> None:
     ) == [(4.0, 3.0, 1.0, 0.0)]
     assert rows(
         db, "SELECT organ_id, province, city, county, region_code, organ_kind FROM current_reports"
-    ) == [("230804:人民政府办公室", "黑龙江省", "佳木斯市", "前进区", "230804", "government")]
+    ) == [("230804:人民政府办公室", "黑龙江省", "佳木斯市", "前进区", "230804", "department")]
     assert rows(db, "SELECT rule, count(*) FROM findings GROUP BY 1 ORDER BY 1") == [
         ("H1", 2),
         ("H2", 2),
@@ -232,3 +232,238 @@ def test_two_versions_in_one_batch_leave_one_current(tmp_path) -> None:
         (str(tmp_path / "in" / "b.txt"), "current"),
     ]
     assert rows(db, "SELECT count(*) FROM current_reports") == [(1,)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Cross-year audit with blank cells; a batch that fails as a whole
+# ---------------------------------------------------------------------------------------------
+
+CARRIED_OVER = "二、上年结转政府信息公开申请数量\t\t0\t0\t0\t0\t0\t0\t0"
+CARRIED_FORWARD = "四、结转下年度继续办理\t\t0\t0\t0\t0\t0\t0\t0"
+
+
+def test_cross_year_skips_blank_cells_and_keeps_the_batch(tmp_path) -> None:
+    """A blank cell on either side is not a number: S1 skips that column, the batch loads.
+
+    Before: the blank made the finding's message NULL (findings.message is NOT NULL), and
+    the constraint error threw away the whole batch.
+    """
+    db = tmp_path / "w.duckdb"
+    assert CARRIED_FORWARD in SEED_TEXT and CARRIED_OVER in SEED_TEXT
+    # 2020: 自然人 carried forward left blank.
+    y2020 = SEED_TEXT.replace(CARRIED_FORWARD, "四、结转下年度继续办理\t\t—\t0\t0\t0\t0\t0\t0")
+    # 2021: 5 carried over from 自然人 (last year's cell is blank), 商业企业 left blank
+    # (last year's is 0), and 5 in 总计 (last year's is 0: a real mismatch).
+    y2021 = SEED_TEXT.replace("2020", "2021").replace(
+        CARRIED_OVER, "二、上年结转政府信息公开申请数量\t\t5\t—\t0\t0\t0\t0\t5"
+    )
+    write(tmp_path / "in" / "2020.txt", y2020)
+    write(tmp_path / "in" / "2021.txt", y2021)
+    summary = ingest([tmp_path / "in"], db, progress=False)
+    assert (summary.new, summary.failed) == (2, [])
+    assert rows(
+        db,
+        "SELECT rule, cells, expected, actual, message FROM current_findings "
+        "WHERE scope = 'cross_year'",
+    ) == [
+        (
+            "S1",
+            ["requests.carried_over@total", "2020:requests.carried_forward@total"],
+            0.0,
+            5.0,
+            "第三部分“总计”列：本年上年结转为5件，但2020年报告的结转下年度为0件",
+        )
+    ]
+
+
+def _with_active_2021(text: str, rules: str, normative: str) -> str:
+    """The seed with its part 二（一） table printed in the 2021 edition's columns."""
+    table_2019 = "\n".join(
+        [
+            "信息内容\t本年新制作数量\t本年新公开数量\t对外公开总数量",
+            "规章\t0\t0\t0",
+            "规范性文件\t0\t0\t0",
+        ]
+    )
+    assert table_2019 in text
+    return text.replace(
+        table_2019,
+        f"信息内容\t本年制发件数\t本年废止件数\t现行有效件数\n规章\t{rules}\n行政规范性文件\t{normative}",
+    )
+
+
+def test_documents_in_force_across_years(tmp_path) -> None:
+    """S2, both checks of spec §7.2, and a blank cell that is never read as 0."""
+    db = tmp_path / "w.duckdb"
+    y2021 = _with_active_2021(SEED_TEXT.replace("2020", "2021"), "0\t0\t10", "0\t0\t5")
+    # 规章: in force left blank (no balance check), but 20 repealed of at most 10 + 1.
+    # 规范性文件: 5 + 2 - 1 = 6 in force, 7 printed.
+    y2022 = _with_active_2021(SEED_TEXT.replace("2020", "2022"), "1\t20\t—", "2\t1\t7")
+    write(tmp_path / "in" / "2021.txt", y2021)
+    write(tmp_path / "in" / "2022.txt", y2022)
+    ingest([tmp_path / "in"], db, progress=False)
+    found = rows(
+        db,
+        "SELECT year, rule, cells, expected, actual, message FROM current_findings "
+        "WHERE scope = 'cross_year' ORDER BY cells[1]",
+    )
+    assert found == [
+        (
+            2022,
+            "S2",
+            ["active.normative_docs.in_force", "2021:active.normative_docs.in_force"],
+            6.0,
+            7.0,
+            "“规范性文件·现行有效件数”：现行有效件数为7，但上年现行有效5＋本年制发2－本年废止1＝6",
+        ),
+        (
+            2022,
+            "S2",
+            ["active.rules.repealed", "2021:active.rules.in_force", "active.rules.issued"],
+            11.0,
+            20.0,
+            "“规章·本年废止件数”：本年废止20件，多于上年现行有效10＋本年制发1＝11件",
+        ),
+    ]
+
+
+def test_a_batch_that_fails_as_a_whole_is_one_line_and_publishes_nothing(
+    tmp_path, monkeypatch, capsys
+) -> None:
+    import pipelines.ingest
+    from pipelines.cli import main
+
+    db = tmp_path / "w.duckdb"
+    ingest([SAMPLES / "000_seed.txt"], db, progress=False)
+    before = db.read_bytes()
+
+    def broken(con) -> int:
+        raise duckdb.ConstraintException("NOT NULL constraint failed:\nfindings.message")
+
+    monkeypatch.setattr(pipelines.ingest, "run_cross_year", broken)
+    new = write(tmp_path / "in" / "2021.txt", SEED_TEXT.replace("2020", "2021"))
+    status = main(["ingest", str(new), "--db", str(db), "--quiet"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert err.count("\n") == 1 and err.startswith("xxgk: ")
+    assert "导入失败" in err and "ConstraintException" in err and "findings.message" in err
+    assert db.read_bytes() == before
+    assert not list(tmp_path.glob(".w.duckdb.building-*"))
+
+
+# ---------------------------------------------------------------------------------------------
+# One current report per organ and year, whatever a manifest moves
+# ---------------------------------------------------------------------------------------------
+
+
+def _current_per_slot(db) -> dict[tuple[str, int], int]:
+    """How many current reports each organ and year has (the guard: never more than one)."""
+    found = rows(
+        db, "SELECT organ_id, year, count(*) FROM reports WHERE status = 'current' GROUP BY ALL"
+    )
+    return {(o, y): n for o, y, n in found}
+
+
+def test_moves_never_leave_two_current_reports_for_an_organ_and_year(tmp_path) -> None:
+    db = tmp_path / "w.duckdb"
+    folder = tmp_path / "in"
+    ambiguous = write(folder / "chaoyang.txt", seed_as("朝阳区人民政府"))
+    placed = write(
+        folder / "北京市" / "bj.txt",
+        seed_as("北京市朝阳区人民政府").replace("规章\t0\t0\t0", "规章\t1\t1\t1"),
+    )
+    later = write(folder / "y2021.txt", seed_as("北京市朝阳区人民政府").replace("2020", "2021"))
+    organ = "110105:人民政府"
+
+    ingest([folder], db, progress=False)
+    assert max(_current_per_slot(db).values()) == 1
+    assert (organ, 2020) in _current_per_slot(db)
+
+    # The manifest places the ambiguous report where a current 2020 report already is:
+    # the moved one supersedes it, as a new file for that organ and year would.
+    write(folder / "manifest.csv", "file,region_code\nchaoyang.txt,110105\n")
+    ingest([folder], db, progress=False)
+    assert max(_current_per_slot(db).values()) == 1
+    ids = dict(rows(db, "SELECT source_path, report_id FROM reports"))
+    assert rows(db, "SELECT year, source_path FROM current_reports ORDER BY year") == [
+        (2020, str(ambiguous)),
+        (2021, str(later)),
+    ]
+    assert rows(
+        db, "SELECT status, superseded_by FROM reports WHERE report_id = ?", [ids[str(placed)]]
+    ) == [("superseded", ids[str(ambiguous)])]
+
+    # Then the years of the two current reports are swapped: both stay current.
+    swap = "file,region_code,year\nchaoyang.txt,110105,2021\ny2021.txt,,2020\n"
+    write(folder / "manifest.csv", swap)
+    ingest([folder], db, progress=False)
+    assert _current_per_slot(db) == {(organ, 2020): 1, (organ, 2021): 1}
+    assert rows(db, "SELECT year, source_path FROM current_reports ORDER BY year") == [
+        (2020, str(later)),
+        (2021, str(ambiguous)),
+    ]
+    # And a rerun changes nothing.
+    again = ingest([folder], db, progress=False)
+    assert (again.new, again.updated) == (0, 0)
+    assert _current_per_slot(db) == {(organ, 2020): 1, (organ, 2021): 1}
+
+
+def test_a_year_in_an_organ_row_is_refused(tmp_path) -> None:
+    """An organ row speaks for all of the organ's reports: one year for all is never right."""
+    from pipelines.manifest import ManifestError
+
+    db = tmp_path / "w.duckdb"
+    write(tmp_path / "in" / "a.txt", SEED_TEXT)
+    write(tmp_path / "m.csv", "organ,region_code,year\n前进区政府办,230804,2021\n")
+    with pytest.raises(ManifestError, match=r"第2行.*year only with a file row"):
+        ingest([tmp_path / "in"], db, manifest_paths=[tmp_path / "m.csv"], progress=False)
+    assert not db.exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Organ kinds; a warehouse from a newer xxgk
+# ---------------------------------------------------------------------------------------------
+
+
+def test_a_government_and_its_general_office_are_two_organs_of_two_kinds(tmp_path) -> None:
+    """前进区政府办 (the real 2020 report) is a department; 前进区人民政府 is the government."""
+    db = tmp_path / "w.duckdb"
+    write(tmp_path / "in" / "office.txt", SEED_TEXT)
+    write(tmp_path / "in" / "government.txt", seed_as("佳木斯市前进区人民政府"))
+    ingest([tmp_path / "in"], db, progress=False)
+    assert rows(db, "SELECT organ_id, organ, organ_kind FROM current_reports ORDER BY 1") == [
+        ("230804:人民政府", "佳木斯市前进区人民政府", "government"),
+        ("230804:人民政府办公室", "前进区政府办", "department"),
+    ]
+
+
+def _newer_warehouse(tmp_path):
+    db = tmp_path / "w.duckdb"
+    ingest([SAMPLES / "000_seed.txt"], db, progress=False)
+    con = duckdb.connect(str(db))
+    con.execute("INSERT INTO schema_version VALUES (?, now())", [SCHEMA_VERSION + 1])
+    con.close()
+    return db
+
+
+def test_a_newer_warehouse_is_a_message_not_a_traceback(tmp_path, capsys) -> None:
+    from pipelines.cli import main
+    from pipelines.export import Filters, export
+    from pipelines.warehouse import WarehouseError
+
+    db = _newer_warehouse(tmp_path)
+    before = db.read_bytes()
+    with pytest.raises(WarehouseError, match=r"更新版本的 xxgk.*newer xxgk"):
+        ingest([SAMPLES / "000_seed.txt"], db, progress=False)
+    with pytest.raises(WarehouseError, match="newer xxgk"):
+        export(db, tmp_path / "out.parquet", Filters())
+    for argv in (
+        ["ingest", str(SAMPLES / "000_seed.txt"), "--db", str(db), "--quiet"],
+        ["export", str(tmp_path / "out.parquet"), "--db", str(db)],
+    ):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith(f"xxgk: {db.resolve()}")
+        assert "请升级 xxgk" in err
+    assert db.read_bytes() == before
+    assert not (tmp_path / "out.parquet").exists()

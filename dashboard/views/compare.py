@@ -56,7 +56,9 @@ def unit_name(row: dict) -> str:
 
 
 ranked = now.filter(~pl.col("small") & pl.col("value").is_not_null()).sort("value", descending=True)
-unranked = now.filter(pl.col("small") & pl.col("value").is_not_null())
+unranked = now.filter(pl.col("small") & pl.col("value").is_not_null()).sort(
+    "value", descending=True
+)
 median = ranked["value"].median() if ranked.height else None
 
 # --- ranking ----------------------------------------------------------------------------------
@@ -128,9 +130,19 @@ columns = {
     "error_reports": "有审核错误的报告",
     "demo_reports": labels.DEMO,
 }
+# The numbers behind the ranking: the ranked units with their places, then the units with
+# too small a denominator, which have no place at all (名次 empty, 样本少 ticked): numbering
+# them after the last ranked unit would rank them after all.
+table = pl.concat(
+    [
+        ranked.with_row_index("名次", offset=1),
+        unranked.with_columns(pl.lit(None, pl.UInt32).alias("名次")),
+    ],
+    how="diagonal",
+)
 points = ui.chart(
     fig,
-    pl.concat([ranked, unranked]).with_row_index("名次", offset=1),
+    table,
     {"名次": "名次", **columns},
     key="cp_rank",
     caption=(

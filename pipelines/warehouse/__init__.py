@@ -1,7 +1,7 @@
 """The DuckDB warehouse: schema, the write path (one batch at a time) and read access."""
 
+from pipelines.warehouse.errors import WarehouseError
 from pipelines.warehouse.files import (
-    WarehouseError,
     building,
     default_db,
     open_readonly,

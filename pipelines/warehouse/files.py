@@ -19,13 +19,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.warehouse.schema import migrate
+from pipelines.warehouse.errors import WarehouseError
+from pipelines.warehouse.schema import check_version, migrate
 
 DEFAULT_DB = Path("data/xxgk.duckdb")
-
-
-class WarehouseError(Exception):
-    """A warehouse that cannot be opened or written, with a message for people."""
 
 
 def default_db() -> Path:
@@ -68,7 +65,10 @@ def building(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             tmp.unlink(missing_ok=True)
             raise WarehouseError(f"{path}: 无法打开仓库文件 / cannot open: {exc}") from exc
         try:
-            migrate(con)
+            try:
+                migrate(con)
+            except WarehouseError as exc:  # says what is wrong; add which file
+                raise WarehouseError(f"{path}: {exc}") from None
             yield con
             con.execute("CHECKPOINT")
             con.close()
@@ -101,6 +101,11 @@ def open_readonly(path: Path) -> duckdb.DuckDBPyConnection:
         con.close()
         raise WarehouseError(f"{path}: 无法打开仓库文件 / cannot open: {exc}") from exc
     con.execute("USE wh")
+    try:
+        check_version(con)  # a newer file may hold tables this xxgk would misread
+    except WarehouseError as exc:
+        con.close()
+        raise WarehouseError(f"{path}: {exc}") from None
     return con
 
 

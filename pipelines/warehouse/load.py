@@ -72,6 +72,8 @@ class BatchWriter:
                 "SELECT organ_id, year, report_id FROM reports WHERE status = 'current'"
             ).fetchall()
         }
+        # reports a move of this batch superseded (see ``reidentify``)
+        self.displaced: set[str] = set()
 
     def add(self, item: Parsed) -> None:
         self.buffer.append(item)
@@ -215,12 +217,46 @@ class BatchWriter:
         con.execute("INSERT OR REPLACE INTO organs BY NAME SELECT * FROM organs_tbl")
 
     def reidentify(self, it: Parsed) -> None:
-        """A known report whose identity a manifest changed: move it, keep its facts."""
+        """A known report whose identity a manifest changed: move it, keep its facts.
+
+        The move follows ``flush``'s rule, so an organ and year never has two current
+        reports: a current report arriving where another is current supersedes it. A report
+        that was superseded before the batch moves as history and displaces nothing. One
+        that an earlier move of this batch displaced is current again when it moves away
+        itself (two reports whose years a manifest swaps both stay current).
+        """
         r = it.report
-        self.con.execute(
-            "UPDATE reports SET organ_id = ?, year = ? WHERE report_id = ?",
-            [it.organ_id, r.year, it.report_id],
-        )
+        assert r.year is not None
+        found = self.con.execute(
+            "SELECT organ_id, year, status FROM reports WHERE report_id = ?", [it.report_id]
+        ).fetchall()
+        assert found, it.report_id
+        row = found[0]
+        old_key, new_key = (str(row[0]), int(row[1])), (it.organ_id, r.year)
+        moving_current = row[2] == "current" or it.report_id in self.displaced
+        self.displaced.discard(it.report_id)
+        if moving_current:
+            if self.current.get(old_key) == it.report_id:
+                del self.current[old_key]
+            there = self.current.get(new_key)
+            if there is not None and there != it.report_id:
+                self.con.execute(
+                    "UPDATE reports SET status = 'superseded', superseded_by = ? "
+                    "WHERE report_id = ?",
+                    [it.report_id, there],
+                )
+                self.displaced.add(there)
+            self.current[new_key] = it.report_id
+            self.con.execute(
+                "UPDATE reports SET organ_id = ?, year = ?, status = 'current', "
+                "superseded_by = NULL WHERE report_id = ?",
+                [it.organ_id, r.year, it.report_id],
+            )
+        else:
+            self.con.execute(
+                "UPDATE reports SET organ_id = ?, year = ? WHERE report_id = ?",
+                [it.organ_id, r.year, it.report_id],
+            )
         self.con.execute(
             "INSERT OR REPLACE INTO organs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -234,8 +270,6 @@ class BatchWriter:
                 it.region_status,
             ],
         )
-        assert r.year is not None
-        self.current[(it.organ_id, r.year)] = it.report_id
         self.counts.updated += 1
 
     def error(self, path: str, kind: str, message: str) -> None:
@@ -246,14 +280,24 @@ class BatchWriter:
         )
 
 
+# The cross-year audit (spec/template.md §7.2). A blank cell is not a number: a comparison
+# that needs a blank (or unprinted) cell is skipped, never made against 0, and every message
+# goes through ``xxgk_num``, which says 空白 for NULL, so no message can be NULL (the column is
+# NOT NULL: one NULL message would abort the whole batch).
 CROSS_YEAR_SQL = """
+CREATE OR REPLACE TEMP MACRO xxgk_num(x) AS
+    CASE WHEN x IS NULL THEN '空白'
+         WHEN x = trunc(x) AND abs(x) < 1e15 THEN TRY_CAST(x AS BIGINT)::VARCHAR
+         ELSE x::VARCHAR END;
+
 DELETE FROM findings WHERE scope = 'cross_year';
 
 -- S1: carried over this year = carried forward last year, per applicant column.
 INSERT INTO findings
 SELECT cur.report_id, 'S1', 'warning',
-       '第三部分“' || a.label || '”列：本年上年结转为' || cur.value::BIGINT || '件，但' ||
-       prev.year || '年报告的结转下年度为' || prev.value::BIGINT || '件',
+       '第三部分“' || coalesce(a.label, cur.applicant) || '”列：本年上年结转为' ||
+       xxgk_num(cur.value) || '件，但' || prev.year || '年报告的结转下年度为' ||
+       xxgk_num(prev.value) || '件',
        prev.value, cur.value,
        ['requests.carried_over@' || cur.applicant,
         prev.year || ':requests.carried_forward@' || cur.applicant],
@@ -264,58 +308,85 @@ JOIN current_facts prev
  AND prev.metric = 'requests.carried_forward' AND prev.applicant = cur.applicant
 JOIN applicant_catalog a ON a.applicant = cur.applicant
 WHERE cur.metric = 'requests.carried_over'
-  AND coalesce(cur.value, 0) <> coalesce(prev.value, 0);
+  AND cur.value IS NOT NULL AND prev.value IS NOT NULL
+  AND cur.value <> prev.value;
 
--- S2 (2021 edition, from 2022): in force = last year's in force + issued - repealed.
-INSERT INTO findings
-SELECT cur.report_id, 'S2', 'warning',
-       '“' || m.label || '”：现行有效件数为' || cur.in_force::BIGINT || '，但上年现行有效' ||
-       prev.in_force::BIGINT || '＋本年制发' || cur.issued::BIGINT || '－本年废止' ||
-       cur.repealed::BIGINT || '＝' || (prev.in_force + cur.issued - cur.repealed)::BIGINT,
-       prev.in_force + cur.issued - cur.repealed, cur.in_force,
-       ['active.' || cur.row_key || '.in_force',
-        prev.year || ':active.' || cur.row_key || '.in_force'],
-       'cross_year'
+-- S2 (2021 edition, from 2022), per row (规章, 行政规范性文件): this year's issued, repealed
+-- and in force with last year's in force. NULL when blank or not printed.
+CREATE OR REPLACE TEMP VIEW xxgk_s2 AS
+SELECT cur.report_id, cur.year, cur.row_key, cur.issued, cur.repealed, cur.in_force,
+       prev.year AS prev_year, prev.in_force AS prev_in_force
 FROM (
     SELECT report_id, organ_id, year, split_part(metric, '.', 2) AS row_key,
-           coalesce(sum(value) FILTER (WHERE metric LIKE '%.in_force'), 0) AS in_force,
-           coalesce(sum(value) FILTER (WHERE metric LIKE '%.issued'), 0) AS issued,
-           coalesce(sum(value) FILTER (WHERE metric LIKE '%.repealed'), 0) AS repealed,
-           count(*) FILTER (WHERE metric LIKE '%.in_force') AS n
+           max(value) FILTER (WHERE metric LIKE '%.in_force') AS in_force,
+           max(value) FILTER (WHERE metric LIKE '%.issued') AS issued,
+           max(value) FILTER (WHERE metric LIKE '%.repealed') AS repealed
     FROM current_facts
     WHERE metric SIMILAR TO 'active\\.(rules|normative_docs)\\.(in_force|issued|repealed)'
     GROUP BY ALL
 ) cur
 JOIN (
-    SELECT organ_id, year, split_part(metric, '.', 2) AS row_key, sum(value) AS in_force
+    SELECT organ_id, year, split_part(metric, '.', 2) AS row_key, max(value) AS in_force
     FROM current_facts
     WHERE metric SIMILAR TO 'active\\.(rules|normative_docs)\\.in_force'
     GROUP BY ALL
 ) prev ON prev.organ_id = cur.organ_id AND prev.year = cur.year - 1
       AND prev.row_key = cur.row_key
-JOIN metric_catalog m ON m.metric = 'active.' || cur.row_key || '.in_force'
-WHERE cur.year >= 2022 AND cur.n > 0 AND prev.in_force IS NOT NULL
-  AND cur.in_force <> prev.in_force + cur.issued - cur.repealed;
+WHERE cur.year >= 2022;
+
+-- S2: in force = last year's in force + issued - repealed.
+INSERT INTO findings
+SELECT s.report_id, 'S2', 'warning',
+       '“' || m.label || '”：现行有效件数为' || xxgk_num(s.in_force) || '，但上年现行有效' ||
+       xxgk_num(s.prev_in_force) || '＋本年制发' || xxgk_num(s.issued) || '－本年废止' ||
+       xxgk_num(s.repealed) || '＝' || xxgk_num(s.prev_in_force + s.issued - s.repealed),
+       s.prev_in_force + s.issued - s.repealed, s.in_force,
+       ['active.' || s.row_key || '.in_force',
+        s.prev_year || ':active.' || s.row_key || '.in_force'],
+       'cross_year'
+FROM xxgk_s2 s
+JOIN metric_catalog m ON m.metric = 'active.' || s.row_key || '.in_force'
+WHERE s.in_force IS NOT NULL AND s.issued IS NOT NULL AND s.repealed IS NOT NULL
+  AND s.prev_in_force IS NOT NULL
+  AND s.in_force <> s.prev_in_force + s.issued - s.repealed;
+
+-- S2: no more repealed than there were (last year's in force + this year's issued).
+INSERT INTO findings
+SELECT s.report_id, 'S2', 'warning',
+       '“' || m.label || '”：本年废止' || xxgk_num(s.repealed) || '件，多于上年现行有效' ||
+       xxgk_num(s.prev_in_force) || '＋本年制发' || xxgk_num(s.issued) || '＝' ||
+       xxgk_num(s.prev_in_force + s.issued) || '件',
+       s.prev_in_force + s.issued, s.repealed,
+       ['active.' || s.row_key || '.repealed',
+        s.prev_year || ':active.' || s.row_key || '.in_force',
+        'active.' || s.row_key || '.issued'],
+       'cross_year'
+FROM xxgk_s2 s
+JOIN metric_catalog m ON m.metric = 'active.' || s.row_key || '.repealed'
+WHERE s.issued IS NOT NULL AND s.repealed IS NOT NULL AND s.prev_in_force IS NOT NULL
+  AND s.repealed > s.prev_in_force + s.issued;
+
+DROP VIEW xxgk_s2;
 
 -- S3 (2019 edition, 2020 vs 2019): items last year = items the year before + its change.
 INSERT INTO findings
 SELECT cur.report_id, 'S3', 'warning',
-       '“' || m.label || '”：本年报告的上一年项目数量为' || cur.value::BIGINT || '，但' ||
-       prev.year || '年报告为' || prev.value::BIGINT || '（上一年）＋' ||
-       coalesce(chg.value, 0)::BIGINT || '（增减）',
-       prev.value + coalesce(chg.value, 0), cur.value,
+       '“' || m.label || '”：本年报告的上一年项目数量为' || xxgk_num(cur.value) || '，但' ||
+       prev.year || '年报告为' || xxgk_num(prev.value) || '（上一年）＋' ||
+       xxgk_num(chg.value) || '（增减）',
+       prev.value + chg.value, cur.value,
        [cur.metric, prev.year || ':' || cur.metric],
        'cross_year'
 FROM current_facts cur
 JOIN current_facts prev
   ON prev.organ_id = cur.organ_id AND prev.year = cur.year - 1 AND prev.metric = cur.metric
-LEFT JOIN current_facts chg
+JOIN current_facts chg
   ON chg.report_id = prev.report_id
  AND chg.metric = replace(cur.metric, '.prev_items', '.net_change')
 JOIN metric_catalog m ON m.metric = cur.metric
 WHERE cur.metric LIKE 'active.%.prev_items' AND cur.year = 2020
-  AND cur.value IS NOT NULL AND prev.value IS NOT NULL
-  AND cur.value <> prev.value + coalesce(chg.value, 0);
+  AND cur.value IS NOT NULL AND prev.value IS NOT NULL AND chg.value IS NOT NULL
+  AND cur.value <> prev.value + chg.value;
 """
 
 

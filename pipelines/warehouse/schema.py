@@ -10,6 +10,7 @@ from __future__ import annotations
 import duckdb
 
 from pipelines import catalog
+from pipelines.warehouse.errors import WarehouseError
 
 # Each entry upgrades a warehouse from version i to i+1. Never edit a released step; add one.
 MIGRATIONS: tuple[str, ...] = (
@@ -106,6 +107,18 @@ FROM prose_counts p JOIN current_reports r USING (report_id);
 """
 
 
+# The six applicant columns of part 三, without 总计 (and without a report's own 小计).
+SIX_APPLICANTS: tuple[str, ...] = tuple(k for k in catalog.APPLICANT_KEYS if k != "total")
+_SIX = ", ".join(f"'{k}'" for k in SIX_APPLICANTS)  # constants from the catalog, not input
+
+# A part 三 cell's value for aggregation, over rows of one report's part 三 facts: the 总计
+# cell as printed, or when left blank, the sum of that row's six applicant cells (blanks
+# among them count as 0, as in the audit; all six blank stays NULL). Every other cell as
+# printed. The dashboard's own part 三 queries use this same expression.
+TOTAL_CELL_SQL = f"""CASE WHEN applicant = 'total' THEN coalesce(value, sum(CASE
+    WHEN applicant IN ({_SIX}) THEN value END) OVER (PARTITION BY report_id, metric))
+    ELSE value END"""
+
 # Tables derived from the current facts, rebuilt at the end of every batch. A published
 # warehouse never changes, so the dashboard reads these pre-aggregated rows instead of
 # pivoting the long facts on every page view.
@@ -118,7 +131,15 @@ SELECT r.*, o.kind AS organ_kind, o.region_code, o.province, o.city, o.county, o
 FROM reports r JOIN organs o USING (organ_id)
 WHERE r.status = 'current'
 """,
-    "requests_by_report": """
+    # Part 三 per report and applicant column. On the 总计 row, a blank printed total is
+    # read as the sum of the six applicant cells of that row (TOTAL_CELL_SQL): a report that
+    # left 总计 blank but filled its columns (audit P3) did not receive 0 requests.
+    "requests_by_report": f"""
+WITH cells AS (
+    SELECT * EXCLUDE (value), {TOTAL_CELL_SQL} AS value
+    FROM current_facts
+    WHERE "table" = 'requests'
+)
 SELECT report_id, organ_id, organ, organ_kind, region_code, province, city, county, year,
        edition, is_demo, has_errors, applicant,
        sum(value) FILTER (WHERE metric = 'requests.new_received') AS new_received,
@@ -131,8 +152,7 @@ SELECT report_id, organ_id, organ, organ_kind, region_code, province, city, coun
        sum(value) FILTER (WHERE metric LIKE 'outcome.other.%') AS other,
        sum(value) FILTER (WHERE metric = 'outcome.total') AS closed,
        sum(value) FILTER (WHERE metric = 'requests.carried_forward') AS carried_forward
-FROM current_facts
-WHERE "table" = 'requests'
+FROM cells
 GROUP BY ALL
 """,
     "review_by_report": """
@@ -149,23 +169,34 @@ FROM current_facts WHERE "table" = 'active'
 
 
 def _version(con: duckdb.DuckDBPyConnection) -> int:
+    # fetchall, not fetchone: a half-read result blocks the connection's next statement
     exists = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
-    ).fetchone()
-    if not exists or not exists[0]:
+    ).fetchall()
+    if not exists or not exists[0][0]:
         return 0
-    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
-    return int(row[0]) if row else 0
+    rows = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchall()
+    return int(rows[0][0]) if rows else 0
+
+
+def check_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The warehouse's schema version; ``WarehouseError`` if a newer xxgk wrote it.
+
+    A newer schema may have moved or redefined tables, so neither the write path nor a
+    reader (export, dashboard) may guess: both stop with a message that says to upgrade.
+    """
+    version = _version(con)
+    if version > SCHEMA_VERSION:
+        raise WarehouseError(
+            f"仓库由更新版本的 xxgk 写入（结构版本 {version}，本程序最高支持 {SCHEMA_VERSION}），"
+            "请升级 xxgk / warehouse written by a newer xxgk, please upgrade"
+        )
+    return version
 
 
 def migrate(con: duckdb.DuckDBPyConnection, target: int = SCHEMA_VERSION) -> int:
     """Bring a warehouse up to ``target``; returns the version it had before."""
-    before = _version(con)
-    if before > SCHEMA_VERSION:
-        raise RuntimeError(
-            f"仓库版本 {before} 比本程序支持的 {SCHEMA_VERSION} 新，请升级 xxgk / "
-            "warehouse written by a newer xxgk"
-        )
+    before = check_version(con)
     for version in range(before, target):
         con.execute(MIGRATIONS[version])
         con.execute("INSERT INTO schema_version VALUES (?, now())", [version + 1])
