@@ -141,6 +141,11 @@ def export(db: Path, out: Path, filters: Filters, partition_by_year: bool = Fals
     if partition_by_year:
         _write_dataset(table, out)
     else:
+        if out.is_dir():
+            raise WarehouseError(
+                f"{out}: 这是一个文件夹；导出单个文件请给出文件名，按年度分区请加 --by-year "
+                "/ is a directory: give a file name, or use --by-year"
+            )
         tmp = out.with_name(f".{out.name}.tmp")
         pq.write_table(table, tmp)
         tmp.replace(out)

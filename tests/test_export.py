@@ -105,3 +105,20 @@ def test_by_year_never_replaces_a_directory_that_is_not_an_export(warehouse, tmp
         export(warehouse, out, Filters(), partition_by_year=True)
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
     assert [p.name for p in tmp_path.iterdir()] == ["documents"]
+
+
+def test_a_single_file_export_onto_a_folder_is_one_line(warehouse, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    folder = tmp_path / "existing"
+    folder.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "export", str(folder), "--db", str(warehouse)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "--by-year" in result.stderr
+    assert list(folder.iterdir()) == []
