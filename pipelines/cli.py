@@ -155,7 +155,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import subprocess
+    import os
 
     from dashboard import serve
 
@@ -163,10 +163,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not db.exists():
         print(f"提示：仓库 {db} 还不存在，看板会提示先运行 xxgk ingest", file=sys.stderr)
     print(f"看板：http://{args.address or 'localhost'}:{args.port}（仓库 {db}；Ctrl+C 停止）")
-    try:
-        return subprocess.call(serve.command(args.port, args.address), env=serve.environment(db))
-    except KeyboardInterrupt:
-        return 0
+    sys.stdout.flush()
+    command = serve.command(args.port, args.address)
+    # Become the server (exec, not a child process), so that a signal that stops
+    # `xxgk serve` stops the dashboard too instead of leaving it running orphaned.
+    os.execve(command[0], command, serve.environment(db))
+    return 0  # pragma: no cover - execve does not return
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
