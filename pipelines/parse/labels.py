@@ -121,14 +121,12 @@ def split_label_values(cells: list[str]) -> tuple[list[str], list[Value]]:
     labels: list[str] = []
     values: list[Value] = []
     for cell in cells:
-        if cell.isdigit() and cell.isascii():  # the common case, kept cheap
-            values.append(Value(int(cell), cell))
+        v = parse_value(cell)  # cached: cells repeat ("0", "", labels), so no allocation
+        if v is not None:
+            if v.raw or labels or values:  # an empty cell before anything is a merge
+                values.append(v)
             continue
-        if not cell.strip():
-            if labels or values:
-                values.append(Value(None, ""))
-            continue
-        vs = split_values(cell)
+        vs = _split_values(cell)
         if vs is not None:
             values.extend(vs)
             continue
@@ -161,7 +159,7 @@ def alignments(values: list[Value], width: int) -> list[list[Value]]:
     that ``width`` values remain; trailing padding first."""
     n = len(values)
     if n == width:
-        return [list(values)]
+        return [values]
     if n < width:
         return []
     extra = n - width

@@ -189,10 +189,10 @@ def parse_requests(rows: list[list[str]]) -> RequestsTable:
     def place(match: _Match, values: list[Value], labels: list[str]) -> None:
         nonlocal context
         candidates = alignments(values, width)
-        fitted = max(candidates, key=balance_score) if width == 7 and candidates else None
-        if candidates and fitted is None:
-            fitted = candidates[0]
-        if len({tuple(c) for c in candidates}) > 1:
+        fitted = candidates[0] if candidates else None
+        if len(candidates) > 1 and width == 7:
+            fitted = max(candidates, key=balance_score)
+        if len(candidates) > 1 and len({tuple(c) for c in candidates}) > 1:
             out.warnings.append(
                 f"第三部分“{''.join(labels) or (match.row.metric.label if match.row else '')}”"
                 "一行首尾都有空白单元格，无法从位置确定空白属于哪一列，"
