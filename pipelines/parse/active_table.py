@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from pipelines import catalog
 from pipelines.parse.labels import Value, fit_values, normalize, split_label_values, strip_numbering
@@ -27,6 +28,7 @@ class ActiveTable:
     edition: str | None = None
 
 
+@lru_cache(maxsize=4096)
 def detect_edition(text: str) -> str | None:
     for edition, markers in catalog.EDITION_MARKERS.items():
         if any(normalize(m) in text for m in markers):
@@ -34,6 +36,7 @@ def detect_edition(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def _column(label: str) -> str | None:
     text = normalize(label)
     for col in catalog.ACTIVE_COLUMNS:
@@ -45,6 +48,7 @@ def _column(label: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def _row_key(label: str) -> str | None:
     text = strip_numbering(normalize(label))
     text = re.split(r"[(（]", text, maxsplit=1)[0] or text
