@@ -55,6 +55,22 @@ _FACT_SCHEMA = pa.schema(
 )
 
 
+def _organ_row(it: Parsed) -> tuple[str | None, ...]:
+    """The ``organs`` row a report states: its latest printed name, kind and region."""
+    r = it.report
+    region = r.region
+    return (
+        it.organ_id,
+        r.organ,
+        it.organ_kind,
+        region.code,
+        region.province,
+        region.city,
+        region.county,
+        it.region_status,
+    )
+
+
 class BatchWriter:
     """Buffers parsed reports and writes them in chunks inside one building warehouse."""
 
@@ -97,16 +113,7 @@ class BatchWriter:
             else:
                 self.counts.new += 1
             self.current[key] = it.report_id
-            organs[it.organ_id] = (
-                it.organ_id,
-                r.organ,
-                it.organ_kind,
-                r.region.code,
-                r.region.province,
-                r.region.city,
-                r.region.county,
-                it.region_status,
-            )
+            organs[it.organ_id] = _organ_row(it)
             reports.append(
                 {
                     "report_id": it.report_id,
@@ -258,17 +265,7 @@ class BatchWriter:
                 [it.organ_id, r.year, it.report_id],
             )
         self.con.execute(
-            "INSERT OR REPLACE INTO organs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                it.organ_id,
-                r.organ,
-                it.organ_kind,
-                r.region.code,
-                r.region.province,
-                r.region.city,
-                r.region.county,
-                it.region_status,
-            ],
+            "INSERT OR REPLACE INTO organs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", list(_organ_row(it))
         )
         self.counts.updated += 1
 
