@@ -18,23 +18,8 @@ import streamlit as st
 
 from dashboard import db, queries, sidebar
 from dashboard.context import Context, publish
+from dashboard.pages import PAGES
 from pipelines.warehouse import WarehouseError
-
-PAGES = {
-    "分析": [
-        ("views/overview.py", "总览", ":material/dashboard:", "overview"),
-        ("views/trends.py", "申请趋势", ":material/trending_up:", "trends"),
-        ("views/outcomes.py", "办理结果", ":material/donut_large:", "outcomes"),
-        ("views/compare.py", "地区比较", ":material/leaderboard:", "compare"),
-        ("views/active.py", "主动公开", ":material/campaign:", "active"),
-        ("views/review.py", "复议诉讼", ":material/gavel:", "review"),
-    ],
-    "数据": [
-        ("views/quality.py", "数据质量", ":material/fact_check:", "quality"),
-        ("views/report.py", "报告详情", ":material/description:", "report"),
-        ("views/download.py", "数据下载", ":material/download:", "download"),
-    ],
-}
 
 
 def _no_warehouse(message: str) -> None:

@@ -22,22 +22,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard import download, fmt, queries
+from dashboard.pages import PAGE_FILES
 from dashboard.selection import UNKNOWN_REGION, Selection
 from pipelines.warehouse import open_readonly
 from tests.dashboard_corpus import build_test_warehouse
 
 APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
-PAGES = (
-    "views/overview.py",
-    "views/trends.py",
-    "views/outcomes.py",
-    "views/compare.py",
-    "views/active.py",
-    "views/review.py",
-    "views/quality.py",
-    "views/report.py",
-    "views/download.py",
-)
+PAGES = PAGE_FILES
 # 佳木斯市 in 黑龙江省, departments only (the districts' 政府办 among them: a general office
 # is a department of its government), 2020–2023, without demo data.
 URL_FILTERS = {

@@ -1,0 +1,24 @@
+"""The dashboard's pages: script, title, icon and URL path, grouped as the sidebar shows them.
+
+Kept apart from the entry script so tests and the benchmark walk the same list of pages
+without importing Streamlit's runtime.
+"""
+
+from __future__ import annotations
+
+PAGES: dict[str, list[tuple[str, str, str, str]]] = {
+    "分析": [
+        ("views/overview.py", "总览", ":material/dashboard:", "overview"),
+        ("views/trends.py", "申请趋势", ":material/trending_up:", "trends"),
+        ("views/outcomes.py", "办理结果", ":material/donut_large:", "outcomes"),
+        ("views/compare.py", "地区比较", ":material/leaderboard:", "compare"),
+        ("views/active.py", "主动公开", ":material/campaign:", "active"),
+        ("views/review.py", "复议诉讼", ":material/gavel:", "review"),
+    ],
+    "数据": [
+        ("views/quality.py", "数据质量", ":material/fact_check:", "quality"),
+        ("views/report.py", "报告详情", ":material/description:", "report"),
+        ("views/download.py", "数据下载", ":material/download:", "download"),
+    ],
+}
+PAGE_FILES: tuple[str, ...] = tuple(page[0] for group in PAGES.values() for page in group)
