@@ -45,6 +45,11 @@ _REASON_METRICS = [
 _APPLICANTS = [a.key for a in catalog.APPLICANTS if a.key != "total"]
 
 
+def _unit_column(level: str | None) -> str:
+    """The column a chart groups by (province/city/county/organ), or none for the selection."""
+    return _UNIT_COLUMNS[level] if level else "CAST(NULL AS VARCHAR)"
+
+
 def _frame(cur: Cursor, sql: str, params: list[object]) -> pl.DataFrame:
     return cur.sql(sql, params=params).pl()
 
@@ -238,7 +243,7 @@ def unit_year_measures(cur: Cursor, sel: Selection, level: str | None) -> pl.Dat
     params: list[object] = []
     cte = _sel_cte(sel, params)
     ctes = _measures_ctes(params)
-    unit = _UNIT_COLUMNS[level] if level else "CAST(NULL AS VARCHAR)"
+    unit = _unit_column(level)
     sums = ",\n".join(f"sum(m.{c}) AS {c}" for c in MEASURE_COLUMNS)
     sql = f"""
         WITH {cte}, {ctes},
@@ -302,7 +307,7 @@ def reasons_by_year(cur: Cursor, sel: Selection, level: str | None = None) -> pl
     params: list[object] = []
     cte = _sel_cte(sel, params)
     params.append(_REASON_METRICS)
-    unit = _UNIT_COLUMNS[level] if level else "CAST(NULL AS VARCHAR)"
+    unit = _unit_column(level)
     return _frame(
         cur,
         f"""
@@ -323,24 +328,31 @@ def reasons_by_year(cur: Cursor, sel: Selection, level: str | None = None) -> pl
     )
 
 
-def review_by_year(cur: Cursor, sel: Selection, level: str | None = None) -> pl.DataFrame:
-    """Part 四 per year (and unit): every one of the 15 printed numbers, summed."""
+def _printed_by_year(cur: Cursor, sel: Selection, table: str, level: str | None) -> pl.DataFrame:
+    """One template table's printed numbers per year (and unit) and metric, summed, with how
+    many reports they rest on and how many of those have audit errors."""
     params: list[object] = []
     cte = _sel_cte(sel, params)
-    unit = _UNIT_COLUMNS[level] if level else "CAST(NULL AS VARCHAR)"
+    params.append(table)
     return _frame(
         cur,
         f"""
         WITH {cte}
-        SELECT {unit} AS unit, sel.year, f.metric, sum(f.value) AS value,
-               count(f.value) AS reports
+        SELECT {_unit_column(level)} AS unit, sel.year, f.metric, sum(f.value) AS value,
+               count(f.value) AS reports,
+               count(*) FILTER (WHERE sel.has_errors) AS error_reports
         FROM facts f JOIN sel USING (report_id)
-        WHERE f."table" = 'review'
+        WHERE f."table" = ?
         GROUP BY ALL
         ORDER BY 2, 3
         """,
         params,
     )
+
+
+def review_by_year(cur: Cursor, sel: Selection, level: str | None = None) -> pl.DataFrame:
+    """Part 四 per year (and unit): every one of the 15 printed numbers, summed."""
+    return _printed_by_year(cur, sel, "review", level)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -349,24 +361,8 @@ def review_by_year(cur: Cursor, sel: Selection, level: str | None = None) -> pl.
 
 
 def active_by_year(cur: Cursor, sel: Selection, level: str | None = None) -> pl.DataFrame:
-    """Part 二 per year, metric and the edition of the table it was printed in."""
-    params: list[object] = []
-    cte = _sel_cte(sel, params)
-    unit = _UNIT_COLUMNS[level] if level else "CAST(NULL AS VARCHAR)"
-    return _frame(
-        cur,
-        f"""
-        WITH {cte}
-        SELECT {unit} AS unit, sel.year, f.metric, sum(f.value) AS value,
-               count(f.value) AS reports,
-               count(*) FILTER (WHERE sel.has_errors) AS error_reports
-        FROM facts f JOIN sel USING (report_id)
-        WHERE f."table" = 'active'
-        GROUP BY ALL
-        ORDER BY 2, 3
-        """,
-        params,
-    )
+    """Part 二 per year (and unit) and metric; the metric key tells the edition's column."""
+    return _printed_by_year(cur, sel, "active", level)
 
 
 def prose_by_year(cur: Cursor, sel: Selection, level: str | None = None) -> pl.DataFrame:
@@ -377,7 +373,7 @@ def prose_by_year(cur: Cursor, sel: Selection, level: str | None = None) -> pl.D
     """
     params: list[object] = []
     cte = _sel_cte(sel, params)
-    unit = _UNIT_COLUMNS[level] if level else "CAST(NULL AS VARCHAR)"
+    unit = _unit_column(level)
     return _frame(
         cur,
         f"""

@@ -14,7 +14,8 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboard import fmt, labels
+from dashboard import fmt, labels, queries
+from dashboard.db import q
 from dashboard.measures import Measure, scalar
 from dashboard.selection import Selection
 
@@ -233,3 +234,16 @@ def kpi(m: Measure, cur: dict | None, prev: dict | None, prev_year: int | None) 
     if delta is not None and prev_year is not None:
         helptext += f"；箭头为与{prev_year}年相比的变化"
     st.metric(m.label, text, delta=delta, delta_color=color, help=helptext)  # type: ignore[arg-type]
+
+
+def reports_behind_clicked(
+    points: list, sel: Selection, level: str, year: int, names: Mapping[str, str]
+) -> None:
+    """A bar of a per-unit chart (``customdata[0]`` = the unit) was clicked: list its reports."""
+    if not points or not points[0].get("customdata"):
+        return
+    unit = points[0]["customdata"][0]
+    links_to_reports(
+        q(queries.reports_behind, sel, level, unit, year),
+        f"{names.get(unit, unit)} · {year}年的报告",
+    )

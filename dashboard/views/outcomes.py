@@ -125,12 +125,7 @@ else:
         ),
         selectable=True,
     )
-    if points and points[0].get("customdata"):
-        unit = points[0]["customdata"][0]
-        ui.links_to_reports(
-            q(queries.reports_behind, sel, level, unit, year),
-            f"{ctx.names.get(unit, unit)} · {year}年的报告",
-        )
+    ui.reports_behind_clicked(points, sel, level, year, ctx.names)
 
 # --- reasons ----------------------------------------------------------------------------------
 st.subheader("原因细分")

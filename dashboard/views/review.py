@@ -202,9 +202,4 @@ else:
         caption="按案件数排列，最多 30 个；⚠：含有审核错误的报告。点击条形查看背后的报告。",
         selectable=True,
     )
-    if points and points[0].get("customdata"):
-        unit = points[0]["customdata"][0]
-        ui.links_to_reports(
-            q(queries.reports_behind, sel, level, unit, year),
-            f"{ctx.names.get(unit, unit)} · {year}年的报告",
-        )
+    ui.reports_behind_clicked(points, sel, level, year, ctx.names)
