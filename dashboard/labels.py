@@ -71,6 +71,6 @@ def rule_title(rule: str) -> str:
 
 
 # Part 二 columns whose meaning changed at the 2021 template, with the column that roughly
-# replaced them (spec/template.md §5–§6): drawn as separate, unjoined series.
+# replaced them (docs/template.md §5–§6): drawn as separate, unjoined series.
 COMPARABLE_ACROSS_EDITIONS: dict[str, str] = {"new_made": "issued", "total_published": "in_force"}
 TEMPLATE_CHANGE_YEAR = 2021

@@ -16,7 +16,7 @@ from typing import Any
 from dashboard import colors
 from pipelines import catalog
 
-# Template wording of header cells that are not metric labels (spec/template.md §3.1, §4).
+# Template wording of header cells that are not metric labels (docs/template.md §3.1, §4).
 NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
 APPLICANT_HEAD = "申请人情况"
 LEGAL_HEAD = "法人或其他组织"

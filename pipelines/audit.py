@@ -1,4 +1,4 @@
-"""The report's own arithmetic (勾稽关系, ``spec/template.md`` §7) as findings.
+"""The report's own arithmetic (勾稽关系, ``docs/template.md`` §7) as findings.
 
 A report that contradicts itself is kept exactly as published; these findings are what
 tell the reader. Rule ids are the spec's: H1–H5 for broken identities (severity ``error``),

@@ -1,6 +1,6 @@
 """The metric catalog: the single source of truth for every canonical key and its labels.
 
-Keys are a contract (``spec/metrics.md``): the parser, the audit, the warehouse views, the
+Keys are a contract (``docs/metrics.md``): the parser, the audit, the warehouse views, the
 exports and the dashboard all read keys, Chinese labels, label variants, editions and units
 from here, so a label is never spelled twice in the code base.
 

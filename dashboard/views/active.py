@@ -1,6 +1,6 @@
 """5 主动公开: part 二's tables over the years and regions, and the prose publication counts.
 
-Part 二 changed at the 2021 template (spec/template.md §5): 本年新制作数量 became 本年制发件数,
+Part 二 changed at the 2021 template (docs/template.md §5): 本年新制作数量 became 本年制发件数,
 对外公开总数量 became 现行有效件数, item counts of fees became an amount, procurement
 went. Each column is its own series, and a series that exists in one edition only is cut
 at the change, so no line joins numbers that mean different things.

@@ -6,7 +6,7 @@ the prose and another in the table. The generator copies those habits into ~3% o
 reports, after the consistent figures are made, and records each one.
 
 What the audit must find is worked out here from the printed cells by an independent
-reading of the rules of ``spec/template.md`` §7 (H1, H2, H3, H5; P3 for a blank total; X1
+reading of the rules of ``docs/template.md`` §7 (H1, H2, H3, H5; P3 for a blank total; X1
 for prose against table), not by calling ``pipelines.audit``, so the test compares two
 implementations of the spec. A consistent report must raise no finding at all.
 """

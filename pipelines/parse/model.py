@@ -1,6 +1,6 @@
 """What parsing a report produces: facts, prose counts, findings, and the report itself.
 
-``Report.to_json`` is the ``xxgk parse --json`` contract (``spec/metrics.md``); everything
+``Report.to_json`` is the ``xxgk parse --json`` contract (``docs/metrics.md``); everything
 else here may grow, that shape may not change.
 """
 

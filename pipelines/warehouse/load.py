@@ -277,7 +277,7 @@ class BatchWriter:
         )
 
 
-# The cross-year audit (spec/template.md §7.2). A blank cell is not a number: a comparison
+# The cross-year audit (docs/template.md §7.2). A blank cell is not a number: a comparison
 # that needs a blank (or unprinted) cell is skipped, never made against 0, and every message
 # goes through ``xxgk_num``, which says 空白 for NULL, so no message can be NULL (the column is
 # NOT NULL: one NULL message would abort the whole batch).
