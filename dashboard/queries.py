@@ -5,13 +5,15 @@ dashboard must change with it in one place; and a reviewer can check here, once,
 filter value is ever pasted into SQL text. Filter values and key lists travel as bound
 parameters (``?``); the only text assembled at run time is a choice between constant
 fragments (a grouping column picked from ``_UNIT_COLUMNS``, an optional ``AND`` clause, the
-warehouse's ``TOTAL_CELL_SQL`` rule for reading a part 三 总计 cell).
+names of ``report_figures`` columns, which come from the metric catalog).
 
-Part 三 totals are read through ``requests_by_report`` or with ``TOTAL_CELL_SQL``, never
-as the bare printed 总计 cell: a blank 总计 whose columns are filled is their sum.
+The pages read ``report_figures`` (one wide row per report, see
+``pipelines.warehouse.derived``) joined to the selected ``current_reports``: tables sized by
+organ × year, never the facts, so a page costs the same at 1,000 reports and at 100,000.
+Part 三 totals there are read as ``TOTAL_CELL_SQL`` reads them, never as the bare printed
+总计 cell: a blank 总计 whose columns are filled is their sum.
 
-Every function takes a DuckDB cursor and returns a small polars frame, aggregated in DuckDB:
-the fact table never leaves the database whole, except on purpose in the download builders.
+Every function takes a DuckDB cursor and returns a small polars frame, aggregated in DuckDB.
 Functions are plain (no Streamlit) so tests and the benchmark can call them directly;
 ``dashboard.db`` adds the caching.
 """
@@ -23,7 +25,13 @@ import polars as pl
 
 from dashboard.selection import UNKNOWN_REGION, Selection
 from pipelines import catalog
-from pipelines.warehouse.schema import TOTAL_CELL_SQL
+from pipelines.warehouse.derived import (
+    ACTIVE_METRICS,
+    REASON_METRICS,
+    REVIEW_METRICS,
+    SIX_APPLICANTS,
+    quoted,
+)
 
 Cursor = duckdb.DuckDBPyConnection
 
@@ -37,12 +45,6 @@ _UNIT_COLUMNS = {
 
 _REVIEW_COMPONENTS = ("upheld", "corrected", "other", "pending")
 _LITIGATION = ("litigation.direct", "litigation.after_review")
-_REASON_METRICS = [
-    r.metric.key
-    for r in catalog.REQUEST_ROWS
-    if r.group in ("denied", "unavailable", "not_processed", "other") and r.keywords
-] + ["outcome.other.total"]
-_APPLICANTS = [a.key for a in catalog.APPLICANTS if a.key != "total"]
 
 
 def _unit_column(level: str | None) -> str:
@@ -165,51 +167,47 @@ def scope_summary(cur: Cursor, sel: Selection) -> pl.DataFrame:
 # ---------------------------------------------------------------------------------------------
 
 
-def _measures_ctes(params: list[object]) -> str:
-    """``req`` and ``rev``: per-report part 三 totals and part 四 sums for the reports in ``sel``.
+def _sum_of(columns: list[str]) -> str:
+    """The sum of figure columns for one report; NULL when none of them is printed."""
+    cols = [f"f.{quoted(c)}" for c in columns]
+    added = " + ".join(f"coalesce({c}, 0)" for c in cols)
+    return f"CASE WHEN coalesce({', '.join(cols)}) IS NULL THEN NULL ELSE {added} END"
 
-    Rates are built later from these sums (a ratio of sums, never a mean of ratios), and use
-    the sum of the printed disposition rows as "decided", so shares add up to 100% even in a
-    report whose printed （七）总计 is wrong (the audit flags that report).
+
+def _measures_select() -> str:
+    """Per selected report (``sel`` joined to ``report_figures f``): the measures' inputs.
+
+    Rates are built later from sums of these (a ratio of sums, never a mean of ratios), and
+    use the sum of the printed disposition rows as "decided", so shares add up to 100% even
+    in a report whose printed （七）总计 is wrong (the audit flags that report).
     """
-    params.extend(
-        [
-            [f"review.{o}" for o in _REVIEW_COMPONENTS],
-            ["review.corrected"],
-            [f"review.{o}" for o in _REVIEW_COMPONENTS[:3]],
-            [f"{g}.{o}" for g in _LITIGATION for o in _REVIEW_COMPONENTS],
-            [f"{g}.corrected" for g in _LITIGATION],
-            [f"{g}.{o}" for g in _LITIGATION for o in _REVIEW_COMPONENTS[:3]],
-        ]
-    )
-    return """
-    req AS (
-        SELECT q.report_id, q.new_received AS received, q.carried_over, q.granted, q.partial,
-               q.denied, q.unavailable, q.not_processed, q.other, q.closed, q.carried_forward,
-               coalesce(q.granted, 0) + coalesce(q.partial, 0) + coalesce(q.denied, 0)
-                 + coalesce(q.unavailable, 0) + coalesce(q.not_processed, 0)
-                 + coalesce(q.other, 0) AS decided
-        FROM requests_by_report q SEMI JOIN sel USING (report_id)
-        WHERE q.applicant = 'total'
-    ),
-    rev AS (
-        SELECT f.report_id,
-               sum(f.value) FILTER (WHERE list_contains(?::VARCHAR[], f.metric))
-                 AS review_cases,
-               sum(f.value) FILTER (WHERE list_contains(?::VARCHAR[], f.metric))
-                 AS review_corrected,
-               sum(f.value) FILTER (WHERE list_contains(?::VARCHAR[], f.metric))
-                 AS review_concluded,
-               sum(f.value) FILTER (WHERE list_contains(?::VARCHAR[], f.metric))
-                 AS litigation_cases,
-               sum(f.value) FILTER (WHERE list_contains(?::VARCHAR[], f.metric))
-                 AS litigation_corrected,
-               sum(f.value) FILTER (WHERE list_contains(?::VARCHAR[], f.metric))
-                 AS litigation_concluded
-        FROM facts f SEMI JOIN sel USING (report_id)
-        WHERE f."table" = 'review'
-        GROUP BY f.report_id
-    )"""
+    review = [f"review.{o}" for o in _REVIEW_COMPONENTS]
+    litigation = [f"{g}.{o}" for g in _LITIGATION for o in _REVIEW_COMPONENTS]
+    parts = {
+        "received": "f.received",
+        "carried_over": "f.carried_over",
+        "granted": "f.granted",
+        "partial": "f.partial",
+        "denied": "f.denied",
+        "unavailable": "f.unavailable",
+        "not_processed": "f.not_processed",
+        "other": "f.other",
+        "decided": " + ".join(
+            f"coalesce(f.{c}, 0)"
+            for c in ("granted", "partial", "denied", "unavailable", "not_processed", "other")
+        ),
+        "closed": "f.closed",
+        "carried_forward": "f.carried_forward",
+        "review_cases": _sum_of(review),
+        "review_corrected": _sum_of(["review.corrected"]),
+        "review_concluded": _sum_of(review[:3]),
+        "litigation_cases": _sum_of(litigation),
+        "litigation_corrected": _sum_of([f"{g}.corrected" for g in _LITIGATION]),
+        "litigation_concluded": _sum_of(
+            [f"{g}.{o}" for g in _LITIGATION for o in _REVIEW_COMPONENTS[:3]]
+        ),
+    }
+    return ",\n".join(f"{expr} AS {name}" for name, expr in parts.items())
 
 
 MEASURE_COLUMNS = (
@@ -242,14 +240,13 @@ def unit_year_measures(cur: Cursor, sel: Selection, level: str | None) -> pl.Dat
     """
     params: list[object] = []
     cte = _sel_cte(sel, params)
-    ctes = _measures_ctes(params)
     unit = _unit_column(level)
     sums = ",\n".join(f"sum(m.{c}) AS {c}" for c in MEASURE_COLUMNS)
     sql = f"""
-        WITH {cte}, {ctes},
+        WITH {cte},
         m AS (
-            SELECT sel.*, req.* EXCLUDE (report_id), rev.* EXCLUDE (report_id)
-            FROM sel LEFT JOIN req USING (report_id) LEFT JOIN rev USING (report_id)
+            SELECT sel.*, {_measures_select()}
+            FROM sel LEFT JOIN report_figures f USING (report_id)
         )
         SELECT {unit.replace("sel.", "m.")} AS unit, m.year,
                count(*) AS reports,
@@ -277,20 +274,24 @@ def unit_year_measures(cur: Cursor, sel: Selection, level: str | None) -> pl.Dat
     return frame
 
 
+def _unpivot(columns: list[str], key: str) -> str:
+    """A LATERAL list of (``key``, value) rows, one per figure column of ``f``."""
+    rows = ", ".join(f"('{c}', f.{quoted(c)})" for c in columns)
+    return f"LATERAL (VALUES {rows}) AS u({key}, value)"
+
+
 def applicants_by_year(cur: Cursor, sel: Selection) -> pl.DataFrame:
     """本年新收 per year and applicant column (the six columns, not 总计)."""
     params: list[object] = []
     cte = _sel_cte(sel, params)
-    params.append(_APPLICANTS)
+    cells = _unpivot([f"requests.new_received@{a}" for a in SIX_APPLICANTS], "cell")
     return _frame(
         cur,
         f"""
         WITH {cte}
-        SELECT sel.year, f.applicant, sum(f.value) AS received,
-               count(f.value) AS reports
-        FROM facts f JOIN sel USING (report_id)
-        WHERE f."table" = 'requests' AND f.metric = 'requests.new_received'
-          AND f.applicant IN (SELECT unnest(?))
+        SELECT sel.year, split_part(u.cell, '@', 2) AS applicant, sum(u.value) AS received,
+               count(u.value) AS reports
+        FROM sel JOIN report_figures f USING (report_id), {cells}
         GROUP BY ALL
         ORDER BY sel.year
         """,
@@ -301,49 +302,46 @@ def applicants_by_year(cur: Cursor, sel: Selection) -> pl.DataFrame:
 def reasons_by_year(cur: Cursor, sel: Selection, level: str | None = None) -> pl.DataFrame:
     """The numbered reasons of 不予公开 / 无法提供 / 不予处理 / 其他处理, per year (and unit).
 
-    The 总计 column, read as ``requests_by_report`` reads it (``TOTAL_CELL_SQL``): a blank
-    printed total counts as the sum of its six applicant cells, not as nothing.
+    The 总计 column, read as ``TOTAL_CELL_SQL`` reads it: a blank printed total counts as
+    the sum of its six applicant cells, not as nothing. A reason no report of the year
+    prints has no row.
     """
     params: list[object] = []
     cte = _sel_cte(sel, params)
-    params.append(_REASON_METRICS)
     unit = _unit_column(level)
     return _frame(
         cur,
         f"""
-        WITH {cte},
-        cells AS (
-            SELECT report_id, metric, applicant, {TOTAL_CELL_SQL} AS value
-            FROM facts SEMI JOIN sel USING (report_id)
-            WHERE "table" = 'requests' AND metric IN (SELECT unnest(?))
-        )
-        SELECT {unit} AS unit, sel.year, c.metric, sum(c.value) AS value,
-               count(DISTINCT c.report_id) AS reports
-        FROM cells c JOIN sel USING (report_id)
-        WHERE c.applicant = 'total'
+        WITH {cte}
+        SELECT {unit} AS unit, sel.year, u.metric, sum(u.value) AS value,
+               count(u.value) AS reports
+        FROM sel JOIN report_figures f USING (report_id), {_unpivot(list(REASON_METRICS), "metric")}
         GROUP BY ALL
+        HAVING count(u.value) > 0
         ORDER BY 2, 3
         """,
         params,
     )
 
 
-def _printed_by_year(cur: Cursor, sel: Selection, table: str, level: str | None) -> pl.DataFrame:
+def _printed_by_year(
+    cur: Cursor, sel: Selection, metrics: tuple[str, ...], level: str | None
+) -> pl.DataFrame:
     """One template table's printed numbers per year (and unit) and metric, summed, with how
-    many reports they rest on and how many of those have audit errors."""
+    many reports they rest on and how many of those have audit errors. A metric no report of
+    the year prints (a cell of the other edition) has no row."""
     params: list[object] = []
     cte = _sel_cte(sel, params)
-    params.append(table)
     return _frame(
         cur,
         f"""
         WITH {cte}
-        SELECT {_unit_column(level)} AS unit, sel.year, f.metric, sum(f.value) AS value,
-               count(f.value) AS reports,
-               count(*) FILTER (WHERE sel.has_errors) AS error_reports
-        FROM facts f JOIN sel USING (report_id)
-        WHERE f."table" = ?
+        SELECT {_unit_column(level)} AS unit, sel.year, u.metric, sum(u.value) AS value,
+               count(u.value) AS reports,
+               count(u.value) FILTER (WHERE sel.has_errors) AS error_reports
+        FROM sel JOIN report_figures f USING (report_id), {_unpivot(list(metrics), "metric")}
         GROUP BY ALL
+        HAVING count(u.value) > 0
         ORDER BY 2, 3
         """,
         params,
@@ -352,7 +350,7 @@ def _printed_by_year(cur: Cursor, sel: Selection, table: str, level: str | None)
 
 def review_by_year(cur: Cursor, sel: Selection, level: str | None = None) -> pl.DataFrame:
     """Part 四 per year (and unit): every one of the 15 printed numbers, summed."""
-    return _printed_by_year(cur, sel, "review", level)
+    return _printed_by_year(cur, sel, REVIEW_METRICS, level)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -362,7 +360,7 @@ def review_by_year(cur: Cursor, sel: Selection, level: str | None = None) -> pl.
 
 def active_by_year(cur: Cursor, sel: Selection, level: str | None = None) -> pl.DataFrame:
     """Part 二 per year (and unit) and metric; the metric key tells the edition's column."""
-    return _printed_by_year(cur, sel, "active", level)
+    return _printed_by_year(cur, sel, ACTIVE_METRICS, level)
 
 
 def prose_by_year(cur: Cursor, sel: Selection, level: str | None = None) -> pl.DataFrame:
@@ -439,12 +437,11 @@ def reports_behind(
         WITH {cte}
         SELECT sel.report_id, o.name AS organ, sel.organ AS printed_name, sel.year,
                sel.province, sel.city, sel.county, sel.is_demo, sel.has_errors,
-               q.new_received AS received
+               q.received
         FROM sel JOIN organs o USING (organ_id)
-        LEFT JOIN requests_by_report q
-               ON q.report_id = sel.report_id AND q.applicant = 'total'
+        LEFT JOIN report_figures q ON q.report_id = sel.report_id
         WHERE {" AND ".join(clauses)}
-        ORDER BY sel.has_errors DESC, q.new_received DESC NULLS LAST, o.name
+        ORDER BY sel.has_errors DESC, q.received DESC NULLS LAST, o.name
         LIMIT 200
         """,
         params,
@@ -682,9 +679,17 @@ def _facts_sql(sel: Selection, tables: list[str], params: list[object]) -> str:
 
 
 def count_facts(cur: Cursor, sel: Selection, tables: list[str]) -> int:
+    """How many cells a download of ``tables`` holds (from the per-report cell counts)."""
     params: list[object] = []
-    sql = _facts_sql(sel, tables, params)
-    rows = cur.execute(f"SELECT count(*) FROM ({sql})", params).fetchall()
+    cte = _sel_cte(sel, params)
+    counted = " + ".join(
+        f"coalesce(f.{quoted('cells.' + t)}, 0)" for t in catalog.TABLES if t in tables
+    )
+    rows = cur.execute(
+        f"WITH {cte} SELECT coalesce(sum({counted or '0'}), 0) "
+        "FROM sel JOIN report_figures f USING (report_id)",
+        params,
+    ).fetchall()
     return int(rows[0][0]) if rows else 0
 
 

@@ -5,17 +5,35 @@ name) or an ``organ`` (as printed), and any of ``region_code`` (6-digit division
 ``year`` (file rows only: an organ publishes one report a year) and ``organ_kind``
 (government / department). A ``manifest.csv`` inside an ingested folder is read
 automatically.
+
+A row that cannot be right (an unknown division code, a year outside the years reports
+exist for, an unknown kind) does not stop the batch and is never half-applied: the files it
+speaks for fail, each named, with the row's reason; everything else loads. A manifest that
+cannot be read at all is refused as a whole, since loading without it would place its
+reports wrongly.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.errors import ReportError
 
 KINDS = ("government", "department")
+FIRST_YEAR = 2008  # the 2008 条例: no annual report is older
+
+
+def last_year() -> int:
+    """A report is published early in the year after the one it covers: no later year."""
+    return dt.date.today().year + 1
+
+
+_YEAR = re.compile(r"[0-9]{4}")  # ASCII digits only: int("１２３") would read full-width ones
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,62 +41,89 @@ class Entry:
     region_code: str | None = None
     year: int | None = None
     organ_kind: str | None = None
+    error: str | None = None  # the row is wrong: the reports it speaks for fail with this
 
 
 class ManifestError(ReportError):
     kind = "manifest"
 
 
+def check_year(year: int | None) -> str | None:
+    """Why ``year`` cannot be a report's year, or None."""
+    if year is None or FIRST_YEAR <= year <= last_year():
+        return None
+    return f"年度 {year} 不在 {FIRST_YEAR}–{last_year()} 之间 / year out of range"
+
+
 class Manifest:
     def __init__(self) -> None:
         self.by_file: dict[str, Entry] = {}
+        self.by_name: dict[str, Entry] = {}
         self.by_organ: dict[str, Entry] = {}
+        # rows that speak for no report: reported with the batch's failures, never applied
+        self.problems: list[tuple[str, str]] = []
 
     def load(self, path: Path) -> None:
         from pipelines.regions import gazetteer
 
-        base = path.resolve().parent
+        base = os.path.abspath(path.parent)
         try:
             text = path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise ManifestError(str(path), f"无法读取清单 / cannot read manifest: {exc}") from exc
         reader = csv.DictReader(text.splitlines())
+        if not reader.fieldnames or not {"file", "organ"} & {
+            (f or "").strip() for f in reader.fieldnames
+        }:
+            raise ManifestError(
+                str(path), "清单需要表头，且含 file 或 organ 列 / needs a header with file or organ"
+            )
+        codes = gazetteer().by_code
         for n, row in enumerate(reader, start=2):
             row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
-            code = row.get("region_code") or None
-            if code and code not in gazetteer().by_code:
-                raise ManifestError(
-                    str(path), f"第{n}行：行政区划代码 {code} 不存在 / unknown division code"
-                )
-            year_text = row.get("year") or ""
-            if year_text and not year_text.isdigit():
-                raise ManifestError(str(path), f"第{n}行：年度 {year_text} 不是数字 / bad year")
-            kind = row.get("organ_kind") or None
-            if kind and kind not in KINDS:
-                raise ManifestError(
-                    str(path), f"第{n}行：机关类型应为 government 或 department / bad organ_kind"
-                )
-            entry = Entry(code, int(year_text) if year_text else None, kind)
+            entry = self._entry(row, codes)
+            if entry.error:
+                entry = Entry(error=f"清单 {path.name} 第{n}行：{entry.error}")
             if row.get("file"):
-                self.by_file[str((base / row["file"]).resolve())] = entry
-                self.by_file.setdefault(Path(row["file"]).name, entry)
+                self.by_file[os.path.normpath(os.path.join(base, row["file"]))] = entry
+                self.by_name.setdefault(Path(row["file"]).name, entry)
             elif row.get("organ"):
                 if entry.year is not None:
                     # An organ row speaks for all its reports: one year for all of them would
                     # make them one report, each superseding the last.
-                    raise ManifestError(
-                        str(path),
-                        f"第{n}行：年度（year）只能写在按文件（file）指定的行里 / "
-                        "year only with a file row",
+                    entry = Entry(
+                        error=f"清单 {path.name} 第{n}行：年度（year）只能写在按文件（file）"
+                        "指定的行里 / year only with a file row"
                     )
                 self.by_organ[row["organ"]] = entry
-            else:
-                raise ManifestError(
-                    str(path), f"第{n}行：需要 file 或 organ 列 / needs a file or organ column"
+            elif any(row.values()):
+                self.problems.append(
+                    (str(path), f"第{n}行没有 file 或 organ，未使用 / row names no file or organ")
                 )
 
+    @staticmethod
+    def _entry(row: dict[str, str], codes: dict) -> Entry:
+        code = row.get("region_code") or None
+        if code and code not in codes:
+            return Entry(error=f"行政区划代码 {code} 不存在 / unknown division code")
+        year_text = row.get("year") or ""
+        year = None
+        if year_text:
+            if not _YEAR.fullmatch(year_text):
+                return Entry(error=f"年度 {year_text} 不是四位数字 / bad year")
+            year = int(year_text)
+            if reason := check_year(year):
+                return Entry(error=reason)
+        kind = row.get("organ_kind") or None
+        if kind and kind not in KINDS:
+            return Entry(error="机关类型应为 government 或 department / bad organ_kind")
+        return Entry(code, year, kind)
+
     def for_file(self, path: str) -> Entry | None:
-        return self.by_file.get(str(Path(path).resolve())) or self.by_file.get(Path(path).name)
+        return self.by_file.get(os.path.abspath(path)) or self.by_name.get(os.path.basename(path))
 
     def for_organ(self, organ: str | None) -> Entry | None:
         return self.by_organ.get(organ or "")
+
+    def __bool__(self) -> bool:
+        return bool(self.by_file or self.by_organ)

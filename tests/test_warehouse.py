@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pytest
 
@@ -43,8 +45,8 @@ def test_seed_numbers_land_as_printed(tmp_path) -> None:
     ingest([SAMPLES / "000_seed.txt"], db, progress=False)
     assert rows(
         db,
-        "SELECT new_received, granted, denied, closed FROM requests_by_report "
-        "WHERE applicant = 'total'",
+        "SELECT received, granted, denied, closed FROM report_figures "
+        "JOIN current_reports USING (report_id)",
     ) == [(4.0, 3.0, 1.0, 0.0)]
     assert rows(
         db, "SELECT organ_id, province, city, county, region_code, organ_kind FROM current_reports"
@@ -82,7 +84,9 @@ def test_revised_report_supersedes_and_history_is_kept(tmp_path) -> None:
         (str(original), "superseded", True),
         (str(revised), "current", False),
     ]
-    assert rows(db, "SELECT closed FROM requests_by_report WHERE applicant = 'total'") == [(4.0,)]
+    assert rows(db, "SELECT closed FROM report_figures JOIN current_reports USING (report_id)") == [
+        (4.0,)
+    ]
     # The revision fixed the total row: no errors left on the current report.
     assert rows(db, "SELECT count(*) FROM current_findings WHERE severity = 'error'") == [(0,)]
 
@@ -330,17 +334,17 @@ def test_documents_in_force_across_years(tmp_path) -> None:
 def test_a_batch_that_fails_as_a_whole_is_one_line_and_publishes_nothing(
     tmp_path, monkeypatch, capsys
 ) -> None:
-    import pipelines.ingest
     from pipelines.cli import main
+    from pipelines.warehouse import derived
 
     db = tmp_path / "w.duckdb"
     ingest([SAMPLES / "000_seed.txt"], db, progress=False)
     before = db.read_bytes()
 
-    def broken(con) -> int:
+    def broken(con, organs) -> int:
         raise duckdb.ConstraintException("NOT NULL constraint failed:\nfindings.message")
 
-    monkeypatch.setattr(pipelines.ingest, "run_cross_year", broken)
+    monkeypatch.setattr(derived, "refresh", broken)
     new = write(tmp_path / "in" / "2021.txt", SEED_TEXT.replace("2020", "2021"))
     status = main(["ingest", str(new), "--db", str(db), "--quiet"])
     err = capsys.readouterr().err
@@ -409,15 +413,19 @@ def test_moves_never_leave_two_current_reports_for_an_organ_and_year(tmp_path) -
 
 
 def test_a_year_in_an_organ_row_is_refused(tmp_path) -> None:
-    """An organ row speaks for all of the organ's reports: one year for all is never right."""
-    from pipelines.manifest import ManifestError
+    """An organ row speaks for all of the organ's reports: one year for all is never right.
 
+    The row is not applied, and the reports it speaks for fail, named, with its reason; the
+    rest of the batch loads.
+    """
     db = tmp_path / "w.duckdb"
-    write(tmp_path / "in" / "a.txt", SEED_TEXT)
+    a = write(tmp_path / "in" / "a.txt", SEED_TEXT)
+    write(tmp_path / "in" / "b.txt", seed_as("佳木斯市向阳区人民政府"))
     write(tmp_path / "m.csv", "organ,region_code,year\n前进区政府办,230804,2021\n")
-    with pytest.raises(ManifestError, match=r"第2行.*year only with a file row"):
-        ingest([tmp_path / "in"], db, manifest_paths=[tmp_path / "m.csv"], progress=False)
-    assert not db.exists()
+    summary = ingest([tmp_path / "in"], db, manifest_paths=[tmp_path / "m.csv"], progress=False)
+    assert [p for p, _ in summary.failed] == [str(a)]
+    assert re.search(r"m\.csv 第2行.*year only with a file row", summary.failed[0][1])
+    assert rows(db, "SELECT organ, year FROM current_reports") == [("佳木斯市向阳区人民政府", 2020)]
 
 
 # ---------------------------------------------------------------------------------------------

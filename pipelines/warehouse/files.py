@@ -58,7 +58,16 @@ def building(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
             stale.unlink(missing_ok=True)  # left by a batch that was killed
         tmp = _building_name(path)
         if path.exists():
-            shutil.copyfile(path, tmp)
+            try:
+                shutil.copyfile(path, tmp)
+            except BaseException as exc:  # a full disk: no partial copy may stay behind
+                tmp.unlink(missing_ok=True)
+                if isinstance(exc, OSError):
+                    raise WarehouseError(
+                        f"{path}: 无法复制仓库以写入新批次（{exc.strerror}），仓库保持原样 / "
+                        "cannot copy the warehouse for the batch"
+                    ) from exc
+                raise
         try:
             con = duckdb.connect(str(tmp))
         except duckdb.Error as exc:

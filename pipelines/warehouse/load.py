@@ -1,36 +1,80 @@
-"""Loading parsed reports into the warehouse: identity, revisions, provenance.
+"""Loading prepared reports into the warehouse: identity, revisions, provenance.
 
 A report is identified by organ + year, where the organ is its division code plus its name
 without the places (``淮安市洪泽区人民政府`` and ``洪泽区人民政府`` are one organ); the same
 bytes twice are one report; a different file for the same organ and year supersedes the
-current one and the history is kept. Rows go in as Arrow tables, never row by row.
+current one and the history is kept, unless it prints fewer cells than the current one (a
+partial conversion must not silently replace a complete report): then the current one
+stays, the new file is kept as history, and the summary says so.
+
+Reports arrive as Arrow batches built by the workers (``pipelines.prepare``) and go in a
+chunk at a time, each chunk one transaction. If a chunk fails, it is rolled back and its
+reports are loaded one by one, so the report that cannot be stored fails alone, named.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import pyarrow as pa
 
 from pipelines.parse import PARSER_VERSION
-from pipelines.parse.model import Report
+from pipelines.prepare import FACT_SCHEMA, Prepared
+from pipelines.warehouse.derived import figures_select
+
+_ORGAN_COLUMNS = (
+    "organ_id",
+    "name",
+    "kind",
+    "region_code",
+    "province",
+    "city",
+    "county",
+    "region_status",
+)
+
+
+_FINDINGS = pa.schema(
+    [
+        ("report_id", pa.string()),
+        ("rule", pa.string()),
+        ("severity", pa.string()),
+        ("message", pa.string()),
+        ("expected", pa.float64()),
+        ("actual", pa.float64()),
+        ("cells", pa.list_(pa.string())),
+        ("scope", pa.string()),
+    ]
+)
+_PROSE = pa.schema(
+    [
+        ("report_id", pa.string()),
+        ("channel", pa.string()),
+        ("label", pa.string()),
+        ("value", pa.int64()),
+        ("sentence", pa.string()),
+    ]
+)
+
+
+def _columns(rows: list[tuple], schema: pa.Schema) -> pa.Table:
+    """Rows as an Arrow table of ``schema`` (also when there are none)."""
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(schema)
+    return pa.table(
+        [pa.array(list(c), type=f.type) for c, f in zip(columns, schema, strict=True)],
+        schema=schema,
+    )
 
 
 @dataclass(slots=True)
-class Parsed:
-    """A report ready to load, with where it came from."""
+class Current:
+    """The report current for an organ and year, and what a newer file is measured by."""
 
-    path: str
     report_id: str
-    report: Report
-    text: str
-    organ_id: str
-    organ_kind: str
-    region_status: str
-    is_demo: bool = False
+    cells: int
+    is_demo: bool
 
 
 @dataclass(slots=True)
@@ -38,192 +82,185 @@ class BatchCounts:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
-    failed: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    # (path, reason): files kept as history because the current report is more complete
+    held: list[tuple[str, str]] = field(default_factory=list)
 
 
-_FACT_SCHEMA = pa.schema(
-    [
-        ("report_id", pa.string()),
-        ("table", pa.string()),
-        ("metric", pa.string()),
-        ("applicant", pa.string()),
-        ("value", pa.float64()),
-        ("blank", pa.bool_()),
-        ("raw", pa.string()),
-        ("unit", pa.string()),
-    ]
-)
-
-
-def _organ_row(it: Parsed) -> tuple[str | None, ...]:
+def _organ_row(it: Prepared) -> dict[str, str | None]:
     """The ``organs`` row a report states: its latest printed name, kind and region."""
-    r = it.report
-    region = r.region
-    return (
-        it.organ_id,
-        r.organ,
-        it.organ_kind,
-        region.code,
-        region.province,
-        region.city,
-        region.county,
-        it.region_status,
+    return dict(
+        zip(
+            _ORGAN_COLUMNS,
+            (it.organ_id, it.organ, it.organ_kind, *it.region, it.region_status),
+            strict=True,
+        )
     )
 
 
 class BatchWriter:
-    """Buffers parsed reports and writes them in chunks inside one building warehouse."""
+    """Buffers prepared reports and writes them in chunks inside one building warehouse."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, batch_id: str, chunk: int = 400) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        batch_id: str,
+        chunk: int = 500,
+        prefer_newer: bool = False,
+    ) -> None:
         self.con = con
         self.batch_id = batch_id
         self.chunk = chunk
-        self.buffer: list[Parsed] = []
+        self.prefer_newer = prefer_newer
+        self.buffer: list[Prepared] = []
         self.counts = BatchCounts()
         self.now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        # organ_id, year -> current report_id, read once and kept up to date in memory
-        self.current: dict[tuple[str, int], str] = {
-            (o, y): r
-            for o, y, r in con.execute(
-                "SELECT organ_id, year, report_id FROM reports WHERE status = 'current'"
+        # organ_id, year -> the current report, read once and kept up to date in memory
+        self.current: dict[tuple[str, int], Current] = {
+            (o, y): Current(r, int(c or 0), bool(d))
+            for o, y, r, c, d in con.execute(
+                "SELECT organ_id, year, report_id, cells, is_demo FROM reports "
+                "WHERE status = 'current'"
             ).fetchall()
         }
+        self.touched: set[str] = set()  # organs whose derived rows the batch must refresh
         # reports a move of this batch superseded (see ``reidentify``)
         self.displaced: set[str] = set()
 
-    def add(self, item: Parsed) -> None:
+    def add(self, item: Prepared) -> None:
         self.buffer.append(item)
         if len(self.buffer) >= self.chunk:
             self.flush()
 
     def flush(self) -> None:
-        if not self.buffer:
-            return
         items, self.buffer = self.buffer, []
-        reports, facts, findings, prose, texts, organs = [], [], [], [], [], {}
-        superseded: list[tuple[str, str]] = []
-        for it in items:
-            r = it.report
-            assert r.year is not None and r.organ is not None
-            key = (it.organ_id, r.year)
-            previous = self.current.get(key)
-            if previous is not None:
-                superseded.append((previous, it.report_id))
+        if items:
+            self._write(items)
+
+    def _write(self, items: list[Prepared]) -> None:
+        """One transaction for ``items``; on failure, each item alone, so one bad one fails."""
+        state = dict(self.current)
+        plan = self._plan(items, state)
+        try:
+            self.con.execute("BEGIN TRANSACTION")
+            self._insert(items, plan)
+            self.con.execute("COMMIT")
+        except duckdb.IOException:
+            raise  # the disk, not a report: the batch stops, nothing is published
+        except (duckdb.Error, pa.ArrowException, ValueError, TypeError, OverflowError) as exc:
+            self.con.execute("ROLLBACK")
+            if len(items) > 1:
+                for item in items:
+                    self._write([item])
+                return
+            detail = " ".join(str(exc).split())[:300]
+            self.error(items[0].path, "load_failed", f"无法写入仓库 / cannot be stored: {detail}")
+            return
+        self.current = state
+        for item, (status, _) in zip(items, plan.statuses, strict=True):
+            self.touched.add(item.organ_id)
+            if status == "held":
+                self.counts.held.append((item.path, plan.reasons[item.report_id]))
+            elif item.report_id in plan.replacing:
                 self.counts.updated += 1
             else:
                 self.counts.new += 1
-            self.current[key] = it.report_id
-            organs[it.organ_id] = _organ_row(it)
-            reports.append(
+
+    def _plan(self, items: list[Prepared], state: dict[tuple[str, int], Current]) -> _Plan:
+        """Which item becomes current, which it supersedes, which is kept as history."""
+        plan = _Plan()
+        in_chunk: dict[str, int] = {}
+        for i, it in enumerate(items):
+            key = (it.organ_id, it.year)
+            there = state.get(key)
+            if there is not None and self._keeps(there, it):
+                reason = (
+                    f"本文件只有 {it.cells} 个单元格，少于现行版本的 {there.cells} 个，"
+                    "保留现行版本；如确需替换请加 --prefer-newer / fewer cells than the current "
+                    "report, kept as history"
+                )
+                plan.reasons[it.report_id] = reason
+                plan.statuses.append(("held", there.report_id))
+                continue
+            if there is not None:
+                plan.replacing.add(it.report_id)
+                if there.report_id in in_chunk:  # superseded within this very chunk
+                    plan.statuses[in_chunk[there.report_id]] = ("superseded", it.report_id)
+                else:
+                    plan.superseded.append((there.report_id, it.report_id))
+            state[key] = Current(it.report_id, it.cells, it.is_demo)
+            in_chunk[it.report_id] = i
+            plan.statuses.append(("current", None))
+        return plan
+
+    def _keeps(self, there: Current, it: Prepared) -> bool:
+        """Keep the current report rather than ``it``? A real report always replaces demo
+        data; otherwise a file with fewer printed cells does not replace a fuller one."""
+        if self.prefer_newer or (there.is_demo and not it.is_demo):
+            return False
+        return it.cells < there.cells
+
+    def _insert(self, items: list[Prepared], plan: _Plan) -> None:
+        con = self.con
+        new_reports = pa.Table.from_pylist(  # noqa: F841 - read by name below
+            [
                 {
                     "report_id": it.report_id,
                     "organ_id": it.organ_id,
-                    "organ": r.organ,
-                    "year": r.year,
-                    "edition": r.edition,
-                    "table_editions": json.dumps(r.table_editions, ensure_ascii=False),
+                    "organ": it.organ,
+                    "year": it.year,
+                    "edition": it.edition,
+                    "table_editions": it.table_editions,
                     "source_path": it.path,
-                    "format": r.format,
+                    "format": it.format,
                     "parser_version": PARSER_VERSION,
                     "ingested_at": self.now,
                     "batch_id": self.batch_id,
-                    "status": "current",
-                    "superseded_by": None,
+                    "status": "current" if status == "current" else "superseded",
+                    "superseded_by": by,
                     "is_demo": it.is_demo,
-                    "warnings": list(r.warnings),
+                    "warnings": it.warnings,
+                    "has_errors": it.has_errors,
+                    "cells": it.cells,
+                }
+                for it, (status, by) in zip(items, plan.statuses, strict=True)
+            ]
+        )
+        con.execute("INSERT INTO reports BY NAME SELECT * FROM new_reports")
+        new_facts = pa.Table.from_batches([it.facts for it in items], schema=FACT_SCHEMA)  # noqa: F841
+        con.execute("INSERT INTO facts BY NAME SELECT * FROM new_facts")
+        con.execute(f"INSERT INTO report_figures BY NAME {figures_select('new_facts')}")
+        if plan.superseded:
+            supersede = pa.table(  # noqa: F841
+                {
+                    "old": [o for o, _ in plan.superseded],
+                    "new": [n for _, n in plan.superseded],
                 }
             )
-            for f in r.facts:
-                facts.append(
-                    (
-                        it.report_id,
-                        f.table,
-                        f.metric,
-                        f.applicant,
-                        f.value,
-                        f.value is None,
-                        f.raw,
-                        f.unit,
-                    )
-                )
-            for fd in r.findings:
-                findings.append(
-                    {
-                        "report_id": it.report_id,
-                        "rule": fd.rule,
-                        "severity": fd.severity,
-                        "message": fd.message,
-                        "expected": fd.expected,
-                        "actual": fd.actual,
-                        "cells": list(fd.cells),
-                        "scope": "report",
-                    }
-                )
-            for p in r.prose_counts:
-                prose.append(
-                    {
-                        "report_id": it.report_id,
-                        "channel": p.channel,
-                        "label": p.label,
-                        "value": p.value,
-                        "sentence": p.sentence,
-                    }
-                )
-            texts.append({"report_id": it.report_id, "text": it.text})
-        con = self.con
-        reports_tbl = pa.Table.from_pylist(reports)  # noqa: F841 - read by name below
-        con.execute(
-            "INSERT INTO reports BY NAME SELECT * FROM reports_tbl",
-        )
-        facts_tbl = pa.Table.from_arrays(  # noqa: F841
-            [
-                pa.array(col, type=t.type)
-                for col, t in zip(zip(*facts, strict=True), _FACT_SCHEMA, strict=True)
-            ]
-            if facts
-            else [pa.array([], type=t.type) for t in _FACT_SCHEMA],
-            schema=_FACT_SCHEMA,
-        )
-        con.execute("INSERT INTO facts BY NAME SELECT * FROM facts_tbl")
-        # After the insert: the superseded version may be a report of this very chunk.
-        for old, new in superseded:
             con.execute(
-                "UPDATE reports SET status = 'superseded', superseded_by = ? WHERE report_id = ?",
-                [new, old],
+                "UPDATE reports SET status = 'superseded', superseded_by = s.new "
+                "FROM supersede s WHERE reports.report_id = s.old"
             )
-        if findings:
-            findings_tbl = pa.Table.from_pylist(findings)  # noqa: F841
-            con.execute("INSERT INTO findings BY NAME SELECT * FROM findings_tbl")
-        if prose:
-            prose_tbl = pa.Table.from_pylist(prose)  # noqa: F841
-            con.execute("INSERT INTO prose_counts BY NAME SELECT * FROM prose_tbl")
-        texts_tbl = pa.Table.from_pylist(texts)  # noqa: F841
-        con.execute("INSERT OR REPLACE INTO report_texts BY NAME SELECT * FROM texts_tbl")
-        organ_rows = list(organs.values())
-        organs_tbl = pa.Table.from_pylist(  # noqa: F841
-            [
-                dict(
-                    zip(
-                        (
-                            "organ_id",
-                            "name",
-                            "kind",
-                            "region_code",
-                            "province",
-                            "city",
-                            "county",
-                            "region_status",
-                        ),
-                        row,
-                        strict=True,
-                    )
-                )
-                for row in organ_rows
-            ]
+        new_findings = _columns(  # noqa: F841
+            [(it.report_id, *f, "report") for it in items for f in it.findings], _FINDINGS
         )
-        con.execute("INSERT OR REPLACE INTO organs BY NAME SELECT * FROM organs_tbl")
+        con.execute("INSERT INTO findings BY NAME SELECT * FROM new_findings")
+        new_prose = _columns([(it.report_id, *p) for it in items for p in it.prose], _PROSE)  # noqa: F841
+        con.execute("INSERT INTO prose_counts BY NAME SELECT * FROM new_prose")
+        new_texts = pa.table(  # noqa: F841
+            {"report_id": [it.report_id for it in items], "text": [it.text for it in items]}
+        )
+        con.execute("INSERT INTO report_texts BY NAME SELECT * FROM new_texts")
+        organs = {
+            it.organ_id: _organ_row(it)
+            for it, (status, _) in zip(items, plan.statuses, strict=True)
+            if status != "held"
+        }
+        if organs:
+            new_organs = pa.Table.from_pylist(list(organs.values()))  # noqa: F841
+            con.execute("INSERT OR REPLACE INTO organs BY NAME SELECT * FROM new_organs")
 
-    def reidentify(self, it: Parsed) -> None:
+    def reidentify(self, it: Prepared) -> None:
         """A known report whose identity a manifest changed: move it, keep its facts.
 
         The move follows ``flush``'s rule, so an organ and year never has two current
@@ -232,162 +269,60 @@ class BatchWriter:
         that an earlier move of this batch displaced is current again when it moves away
         itself (two reports whose years a manifest swaps both stay current).
         """
-        r = it.report
-        assert r.year is not None
+        self.flush()  # the move sees the reports buffered before it
         found = self.con.execute(
-            "SELECT organ_id, year, status FROM reports WHERE report_id = ?", [it.report_id]
+            "SELECT organ_id, year, status, cells, is_demo FROM reports WHERE report_id = ?",
+            [it.report_id],
         ).fetchall()
         assert found, it.report_id
-        row = found[0]
-        old_key, new_key = (str(row[0]), int(row[1])), (it.organ_id, r.year)
-        moving_current = row[2] == "current" or it.report_id in self.displaced
+        old_organ, old_year, status, cells, is_demo = found[0]
+        old_key, new_key = (str(old_organ), int(old_year)), (it.organ_id, it.year)
+        self.touched.update((str(old_organ), it.organ_id))
+        moving_current = status == "current" or it.report_id in self.displaced
         self.displaced.discard(it.report_id)
         if moving_current:
-            if self.current.get(old_key) == it.report_id:
+            there = self.current.get(old_key)
+            if there is not None and there.report_id == it.report_id:
                 del self.current[old_key]
             there = self.current.get(new_key)
-            if there is not None and there != it.report_id:
+            if there is not None and there.report_id != it.report_id:
                 self.con.execute(
                     "UPDATE reports SET status = 'superseded', superseded_by = ? "
                     "WHERE report_id = ?",
-                    [it.report_id, there],
+                    [it.report_id, there.report_id],
                 )
-                self.displaced.add(there)
-            self.current[new_key] = it.report_id
+                self.displaced.add(there.report_id)
+            self.current[new_key] = Current(it.report_id, int(cells or 0), bool(is_demo))
             self.con.execute(
                 "UPDATE reports SET organ_id = ?, year = ?, status = 'current', "
                 "superseded_by = NULL WHERE report_id = ?",
-                [it.organ_id, r.year, it.report_id],
+                [it.organ_id, it.year, it.report_id],
             )
         else:
             self.con.execute(
                 "UPDATE reports SET organ_id = ?, year = ? WHERE report_id = ?",
-                [it.organ_id, r.year, it.report_id],
+                [it.organ_id, it.year, it.report_id],
             )
+        row = _organ_row(it)
         self.con.execute(
-            "INSERT OR REPLACE INTO organs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", list(_organ_row(it))
+            f"INSERT OR REPLACE INTO organs ({', '.join(_ORGAN_COLUMNS)}) "
+            f"VALUES ({', '.join('?' * len(row))})",
+            list(row.values()),
         )
         self.counts.updated += 1
 
     def error(self, path: str, kind: str, message: str) -> None:
-        self.counts.failed += 1
+        self.counts.failures.append((path, message))
         self.con.execute(
             "INSERT INTO ingest_errors VALUES (?, ?, ?, ?, ?)",
             [path, kind, message, self.now, self.batch_id],
         )
 
 
-# The cross-year audit (docs/template.md §7.2). A blank cell is not a number: a comparison
-# that needs a blank (or unprinted) cell is skipped, never made against 0, and every message
-# goes through ``xxgk_num``, which says 空白 for NULL, so no message can be NULL (the column is
-# NOT NULL: one NULL message would abort the whole batch).
-CROSS_YEAR_SQL = """
-CREATE OR REPLACE TEMP MACRO xxgk_num(x) AS
-    CASE WHEN x IS NULL THEN '空白'
-         WHEN x = trunc(x) AND abs(x) < 1e15 THEN TRY_CAST(x AS BIGINT)::VARCHAR
-         ELSE x::VARCHAR END;
-
-DELETE FROM findings WHERE scope = 'cross_year';
-
--- S1: carried over this year = carried forward last year, per applicant column.
-INSERT INTO findings
-SELECT cur.report_id, 'S1', 'warning',
-       '第三部分“' || coalesce(a.label, cur.applicant) || '”列：本年上年结转为' ||
-       xxgk_num(cur.value) || '件，但' || prev.year || '年报告的结转下年度为' ||
-       xxgk_num(prev.value) || '件',
-       prev.value, cur.value,
-       ['requests.carried_over@' || cur.applicant,
-        prev.year || ':requests.carried_forward@' || cur.applicant],
-       'cross_year'
-FROM current_facts cur
-JOIN current_facts prev
-  ON prev.organ_id = cur.organ_id AND prev.year = cur.year - 1
- AND prev.metric = 'requests.carried_forward' AND prev.applicant = cur.applicant
-JOIN applicant_catalog a ON a.applicant = cur.applicant
-WHERE cur.metric = 'requests.carried_over'
-  AND cur.value IS NOT NULL AND prev.value IS NOT NULL
-  AND cur.value <> prev.value;
-
--- S2 (2021 edition, from 2022), per row (规章, 行政规范性文件): this year's issued, repealed
--- and in force with last year's in force. NULL when blank or not printed.
-CREATE OR REPLACE TEMP VIEW xxgk_s2 AS
-SELECT cur.report_id, cur.year, cur.row_key, cur.issued, cur.repealed, cur.in_force,
-       prev.year AS prev_year, prev.in_force AS prev_in_force
-FROM (
-    SELECT report_id, organ_id, year, split_part(metric, '.', 2) AS row_key,
-           max(value) FILTER (WHERE metric LIKE '%.in_force') AS in_force,
-           max(value) FILTER (WHERE metric LIKE '%.issued') AS issued,
-           max(value) FILTER (WHERE metric LIKE '%.repealed') AS repealed
-    FROM current_facts
-    WHERE metric SIMILAR TO 'active\\.(rules|normative_docs)\\.(in_force|issued|repealed)'
-    GROUP BY ALL
-) cur
-JOIN (
-    SELECT organ_id, year, split_part(metric, '.', 2) AS row_key, max(value) AS in_force
-    FROM current_facts
-    WHERE metric SIMILAR TO 'active\\.(rules|normative_docs)\\.in_force'
-    GROUP BY ALL
-) prev ON prev.organ_id = cur.organ_id AND prev.year = cur.year - 1
-      AND prev.row_key = cur.row_key
-WHERE cur.year >= 2022;
-
--- S2: in force = last year's in force + issued - repealed.
-INSERT INTO findings
-SELECT s.report_id, 'S2', 'warning',
-       '“' || m.label || '”：现行有效件数为' || xxgk_num(s.in_force) || '，但上年现行有效' ||
-       xxgk_num(s.prev_in_force) || '＋本年制发' || xxgk_num(s.issued) || '－本年废止' ||
-       xxgk_num(s.repealed) || '＝' || xxgk_num(s.prev_in_force + s.issued - s.repealed),
-       s.prev_in_force + s.issued - s.repealed, s.in_force,
-       ['active.' || s.row_key || '.in_force',
-        s.prev_year || ':active.' || s.row_key || '.in_force'],
-       'cross_year'
-FROM xxgk_s2 s
-JOIN metric_catalog m ON m.metric = 'active.' || s.row_key || '.in_force'
-WHERE s.in_force IS NOT NULL AND s.issued IS NOT NULL AND s.repealed IS NOT NULL
-  AND s.prev_in_force IS NOT NULL
-  AND s.in_force <> s.prev_in_force + s.issued - s.repealed;
-
--- S2: no more repealed than there were (last year's in force + this year's issued).
-INSERT INTO findings
-SELECT s.report_id, 'S2', 'warning',
-       '“' || m.label || '”：本年废止' || xxgk_num(s.repealed) || '件，多于上年现行有效' ||
-       xxgk_num(s.prev_in_force) || '＋本年制发' || xxgk_num(s.issued) || '＝' ||
-       xxgk_num(s.prev_in_force + s.issued) || '件',
-       s.prev_in_force + s.issued, s.repealed,
-       ['active.' || s.row_key || '.repealed',
-        s.prev_year || ':active.' || s.row_key || '.in_force',
-        'active.' || s.row_key || '.issued'],
-       'cross_year'
-FROM xxgk_s2 s
-JOIN metric_catalog m ON m.metric = 'active.' || s.row_key || '.repealed'
-WHERE s.issued IS NOT NULL AND s.repealed IS NOT NULL AND s.prev_in_force IS NOT NULL
-  AND s.repealed > s.prev_in_force + s.issued;
-
-DROP VIEW xxgk_s2;
-
--- S3 (2019 edition, 2020 vs 2019): items last year = items the year before + its change.
-INSERT INTO findings
-SELECT cur.report_id, 'S3', 'warning',
-       '“' || m.label || '”：本年报告的上一年项目数量为' || xxgk_num(cur.value) || '，但' ||
-       prev.year || '年报告为' || xxgk_num(prev.value) || '（上一年）＋' ||
-       xxgk_num(chg.value) || '（增减）',
-       prev.value + chg.value, cur.value,
-       [cur.metric, prev.year || ':' || cur.metric],
-       'cross_year'
-FROM current_facts cur
-JOIN current_facts prev
-  ON prev.organ_id = cur.organ_id AND prev.year = cur.year - 1 AND prev.metric = cur.metric
-JOIN current_facts chg
-  ON chg.report_id = prev.report_id
- AND chg.metric = replace(cur.metric, '.prev_items', '.net_change')
-JOIN metric_catalog m ON m.metric = cur.metric
-WHERE cur.metric LIKE 'active.%.prev_items' AND cur.year = 2020
-  AND cur.value IS NOT NULL AND prev.value IS NOT NULL AND chg.value IS NOT NULL
-  AND cur.value <> prev.value + chg.value;
-"""
-
-
-def run_cross_year(con: duckdb.DuckDBPyConnection) -> int:
-    con.execute(CROSS_YEAR_SQL)
-    row = con.execute("SELECT count(*) FROM findings WHERE scope = 'cross_year'").fetchone()
-    return int(row[0]) if row else 0
+@dataclass(slots=True)
+class _Plan:
+    # per item: ("current" | "superseded" | "held", superseded_by)
+    statuses: list[tuple[str, str | None]] = field(default_factory=list)
+    superseded: list[tuple[str, str]] = field(default_factory=list)  # (old, new), old outside
+    replacing: set[str] = field(default_factory=set)  # items that supersede a report
+    reasons: dict[str, str] = field(default_factory=dict)  # held item -> why

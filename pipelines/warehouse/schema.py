@@ -10,6 +10,7 @@ from __future__ import annotations
 import duckdb
 
 from pipelines import catalog
+from pipelines.warehouse import derived
 from pipelines.warehouse.errors import WarehouseError
 
 # Each entry upgrades a warehouse from version i to i+1. Never edit a released step; add one.
@@ -86,6 +87,23 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE report_texts (report_id VARCHAR PRIMARY KEY, text VARCHAR NOT NULL);
     """,
+    # 3: batch-proportional publishing. A report's error flag and size are stored with it
+    # (both are fixed when it is parsed); the per-report pivots that were rebuilt from every
+    # fact at every batch give way to ``report_figures`` (see ``derived``), kept up to date
+    # by the batches themselves; ``derived_state`` says which definition built them.
+    """
+    ALTER TABLE reports ADD COLUMN has_errors BOOLEAN;
+    ALTER TABLE reports ADD COLUMN cells INTEGER;
+    UPDATE reports SET
+        has_errors = EXISTS (SELECT 1 FROM findings f
+                             WHERE f.report_id = reports.report_id AND f.severity = 'error'),
+        cells = (SELECT count(*) FROM facts f WHERE f.report_id = reports.report_id);
+    DROP TABLE IF EXISTS requests_by_report;
+    DROP TABLE IF EXISTS review_by_report;
+    DROP TABLE IF EXISTS active_by_report;
+    DROP VIEW IF EXISTS requests_by_report;
+    CREATE TABLE derived_state (fingerprint VARCHAR NOT NULL);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -105,67 +123,6 @@ SELECT p.*, r.organ_id, r.organ, r.organ_kind, r.region_code, r.province, r.city
        r.year, r.is_demo
 FROM prose_counts p JOIN current_reports r USING (report_id);
 """
-
-
-# The six applicant columns of part 三, without 总计 (and without a report's own 小计).
-SIX_APPLICANTS: tuple[str, ...] = tuple(k for k in catalog.APPLICANT_KEYS if k != "total")
-_SIX = ", ".join(f"'{k}'" for k in SIX_APPLICANTS)  # constants from the catalog, not input
-
-# A part 三 cell's value for aggregation, over rows of one report's part 三 facts: the 总计
-# cell as printed, or when left blank, the sum of that row's six applicant cells (blanks
-# among them count as 0, as in the audit; all six blank stays NULL). Every other cell as
-# printed. The dashboard's own part 三 queries use this same expression.
-TOTAL_CELL_SQL = f"""CASE WHEN applicant = 'total' THEN coalesce(value, sum(CASE
-    WHEN applicant IN ({_SIX}) THEN value END) OVER (PARTITION BY report_id, metric))
-    ELSE value END"""
-
-# Tables derived from the current facts, rebuilt at the end of every batch. A published
-# warehouse never changes, so the dashboard reads these pre-aggregated rows instead of
-# pivoting the long facts on every page view.
-DERIVED: dict[str, str] = {
-    # First: the views below and the cross-year audit read it.
-    "current_reports": """
-SELECT r.*, o.kind AS organ_kind, o.region_code, o.province, o.city, o.county, o.region_status,
-       EXISTS (SELECT 1 FROM findings f WHERE f.report_id = r.report_id
-               AND f.severity = 'error') AS has_errors
-FROM reports r JOIN organs o USING (organ_id)
-WHERE r.status = 'current'
-""",
-    # Part 三 per report and applicant column. On the 总计 row, a blank printed total is
-    # read as the sum of the six applicant cells of that row (TOTAL_CELL_SQL): a report that
-    # left 总计 blank but filled its columns (audit P3) did not receive 0 requests.
-    "requests_by_report": f"""
-WITH cells AS (
-    SELECT * EXCLUDE (value), {TOTAL_CELL_SQL} AS value
-    FROM current_facts
-    WHERE "table" = 'requests'
-)
-SELECT report_id, organ_id, organ, organ_kind, region_code, province, city, county, year,
-       edition, is_demo, has_errors, applicant,
-       sum(value) FILTER (WHERE metric = 'requests.new_received') AS new_received,
-       sum(value) FILTER (WHERE metric = 'requests.carried_over') AS carried_over,
-       sum(value) FILTER (WHERE metric = 'outcome.granted') AS granted,
-       sum(value) FILTER (WHERE metric = 'outcome.partial') AS partial,
-       sum(value) FILTER (WHERE metric LIKE 'outcome.denied.%') AS denied,
-       sum(value) FILTER (WHERE metric LIKE 'outcome.unavailable.%') AS unavailable,
-       sum(value) FILTER (WHERE metric LIKE 'outcome.not_processed.%') AS not_processed,
-       sum(value) FILTER (WHERE metric LIKE 'outcome.other.%') AS other,
-       sum(value) FILTER (WHERE metric = 'outcome.total') AS closed,
-       sum(value) FILTER (WHERE metric = 'requests.carried_forward') AS carried_forward
-FROM cells
-GROUP BY ALL
-""",
-    "review_by_report": """
-SELECT report_id, organ_id, organ, organ_kind, region_code, province, city, county, year,
-       edition, is_demo, has_errors, metric, value
-FROM current_facts WHERE "table" = 'review'
-""",
-    "active_by_report": """
-SELECT report_id, organ_id, organ, organ_kind, region_code, province, city, county, year,
-       edition, is_demo, has_errors, metric, value, unit
-FROM current_facts WHERE "table" = 'active'
-""",
-}
 
 
 def _version(con: duckdb.DuckDBPyConnection) -> int:
@@ -195,28 +152,24 @@ def check_version(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def migrate(con: duckdb.DuckDBPyConnection, target: int = SCHEMA_VERSION) -> int:
-    """Bring a warehouse up to ``target``; returns the version it had before."""
+    """Bring a warehouse up to ``target``; returns the version it had before.
+
+    The derived tables are rebuilt from the facts only when their definition changed (a new
+    xxgk, a new catalog): an ordinary batch keeps them and updates what it touches.
+    """
     before = check_version(con)
     for version in range(before, target):
         con.execute(MIGRATIONS[version])
         con.execute("INSERT INTO schema_version VALUES (?, now())", [version + 1])
     if target == SCHEMA_VERSION:
-        refresh_derived(con, ("current_reports",))
-        con.execute(VIEWS)
-        _write_catalog(con)
+        stored = con.execute("SELECT max(fingerprint) FROM derived_state").fetchall()
+        if not stored or stored[0][0] != derived.fingerprint():
+            _write_catalog(con)
+            derived.rebuild(con)
+            con.execute(VIEWS)
+            con.execute("DELETE FROM derived_state")
+            con.execute("INSERT INTO derived_state VALUES (?)", [derived.fingerprint()])
     return before
-
-
-def refresh_derived(con: duckdb.DuckDBPyConnection, names: tuple[str, ...] = ()) -> None:
-    for name, select in DERIVED.items():
-        if names and name not in names:
-            continue
-        kind = con.execute(
-            "SELECT table_type FROM information_schema.tables WHERE table_name = ?", [name]
-        ).fetchone()
-        if kind and kind[0] == "VIEW":
-            con.execute(f"DROP VIEW {name}")
-        con.execute(f"CREATE OR REPLACE TABLE {name} AS {select}")
 
 
 def _write_catalog(con: duckdb.DuckDBPyConnection) -> None:

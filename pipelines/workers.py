@@ -1,0 +1,241 @@
+"""Running a function over many files on every core, so that no single file can cost a batch.
+
+Three things go wrong with a plain process pool on real input, and each is handled here:
+
+- **Memory runs away** when the parent reads results more slowly than the workers make them
+  (a 100,000-file ingest held every parsed report at once). Tasks are submitted through a
+  bounded window, in order, so what is in flight is a few dozen files, not the whole batch.
+- **One file kills a worker** (a memory or CPU limit, a crash in a C library). The pool then
+  breaks and loses every task in flight. Those files are re-run one at a time in a fresh
+  pool: the file that breaks it again is the culprit and becomes one named failure; the
+  others go on. Each worker runs under an address-space limit and a per-file CPU limit.
+- **Workers outlive a killed parent** (``kill -9`` of an ingest left workers blocked on the
+  task queue). Each worker asks the kernel for a signal when its parent dies and also polls
+  its parent, and exits when it is gone.
+
+The function runs in the worker as ``fn(item)`` and must return a picklable value; the
+caller turns a lost item into its own failure value with ``on_lost``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import multiprocessing
+import os
+import resource
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one worker may use. ``memory_mb`` bounds its address space, ``cpu_seconds`` one
+    item's CPU time (a soft limit the item sees as ``ItemTimeout``; a worker that does not
+    return to Python within ``grace_seconds`` more is killed by the kernel)."""
+
+    memory_mb: int = 2048
+    cpu_seconds: int = 60
+    grace_seconds: int = 10
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        """``XXGK_WORKER_MEMORY_MB`` and ``XXGK_WORKER_CPU_SECONDS`` override the defaults."""
+        d = cls()
+        return cls(
+            memory_mb=int(os.environ.get("XXGK_WORKER_MEMORY_MB") or d.memory_mb),
+            cpu_seconds=int(os.environ.get("XXGK_WORKER_CPU_SECONDS") or d.cpu_seconds),
+        )
+
+
+class ItemTimeout(Exception):
+    """Raised inside a worker when one item used up its CPU time."""
+
+
+_limits = Limits()
+
+
+def _on_cpu_limit(signum: int, frame: object) -> None:
+    raise ItemTimeout()
+
+
+def _die_with_parent() -> None:
+    """Exit when the parent goes: the kernel's death signal first, polling as a fallback.
+
+    The parent is the forkserver, which itself exits as soon as the ingest that started it
+    is gone (its end of a pipe closes), so a killed ingest takes its workers with it.
+    """
+    parent = os.getppid()
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="xxgk-parent-watch", daemon=True).start()
+
+
+def _init_worker(limits: Limits, init: Callable[..., None] | None, init_args: tuple) -> None:
+    global _limits
+    _limits = limits
+    _die_with_parent()
+    if limits.memory_mb > 0:
+        cap = limits.memory_mb * 1024 * 1024
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    signal.signal(signal.SIGXCPU, _on_cpu_limit)
+    if init is not None:
+        init(*init_args)
+
+
+def _cpu_used() -> int:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return int(usage.ru_utime + usage.ru_stime) + 1
+
+
+def call_limited(fn: Callable[[T], R], item: T) -> R:
+    """``fn(item)`` under the per-item CPU limit (in a worker; a no-op limit elsewhere)."""
+    if _limits.cpu_seconds <= 0:
+        return fn(item)
+    soft = _cpu_used() + _limits.cpu_seconds
+    hard = soft + _limits.grace_seconds
+    try:
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+    except (ValueError, OSError):
+        return fn(item)
+    try:
+        return fn(item)
+    finally:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_CPU, (resource.RLIM_INFINITY,) * 2)
+
+
+def _run_task(fn: Callable[[T], R], items: list[T]) -> list[R]:
+    return [call_limited(fn, item) for item in items]
+
+
+class _Pool:
+    def __init__(
+        self,
+        workers: int,
+        limits: Limits,
+        init: Callable[..., None] | None,
+        init_args: tuple,
+        preload: list[str],
+    ) -> None:
+        ctx = multiprocessing.get_context("forkserver")
+        if preload:
+            ctx.set_forkserver_preload(preload)
+        self.executor = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=ctx,
+            initializer=_init_worker,
+            initargs=(limits, init, init_args),
+        )
+
+    def submit(self, fn: Callable[[T], R], items: list[T]) -> Future[list[R]]:
+        return self.executor.submit(_run_task, fn, items)
+
+    def close(self, wait: bool = True) -> None:
+        if not wait:
+            for proc in list(getattr(self.executor, "_processes", {}).values()):
+                with contextlib.suppress(Exception):
+                    proc.kill()
+        self.executor.shutdown(wait=wait, cancel_futures=True)
+
+
+def run_ordered(
+    fn: Callable[[T], R],
+    items: Iterable[T],
+    *,
+    workers: int,
+    on_lost: Callable[[T], R],
+    init: Callable[..., None] | None = None,
+    init_args: tuple = (),
+    preload: list[str] | None = None,
+    limits: Limits | None = None,
+    task_size: int = 4,
+    window: int | None = None,
+) -> Iterator[R]:
+    """``fn`` over ``items`` in worker processes; results in the order of ``items``.
+
+    ``workers <= 0`` runs in this process (for tests and tiny batches; no limits apply).
+    """
+    if workers <= 0:
+        if init is not None:
+            init(*init_args)
+        for item in items:
+            yield fn(item)
+        return
+    limits = limits or Limits.from_env()
+    window = window or workers * 4
+    args = (limits, init, init_args, preload or [])
+    pool = _Pool(workers, *args)
+    pending: deque[tuple[list[T], Future[list[R]]]] = deque()
+    source = iter(items)
+    exhausted = False
+
+    def fill() -> None:
+        nonlocal exhausted
+        while not exhausted and len(pending) < window:
+            task = [x for _, x in zip(range(task_size), source, strict=False)]
+            if not task:
+                exhausted = True
+                return
+            pending.append((task, pool.submit(fn, task)))
+
+    try:
+        fill()
+        while pending:
+            future = pending[0][1]
+            try:
+                results = future.result()
+            except BrokenProcessPool:
+                lost = [x for t, _ in pending for x in t]
+                pending.clear()
+                pool.close(wait=False)
+                yield from _isolate(fn, lost, on_lost, args)
+                pool = _Pool(workers, *args)
+                fill()
+                continue
+            pending.popleft()
+            yield from results
+            fill()
+    finally:
+        if pending:  # the caller stopped early: do not wait for the work in flight
+            pool.close(wait=False)
+        else:
+            pool.close()
+
+
+def _isolate(
+    fn: Callable[[T], R], items: list[T], on_lost: Callable[[T], R], args: tuple[Any, ...]
+) -> Iterator[R]:
+    """Re-run the items of a broken pool one by one; the one that breaks it again is lost."""
+    pool = _Pool(1, *args)
+    try:
+        for item in items:
+            try:
+                yield pool.submit(fn, [item]).result()[0]
+            except BrokenProcessPool:
+                pool.close(wait=False)
+                yield on_lost(item)
+                pool = _Pool(1, *args)
+    finally:
+        pool.close()
