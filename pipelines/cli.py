@@ -105,6 +105,9 @@ def _years(text: str) -> list[int]:
     return out
 
 
+_FORMATS = (".txt", ".html", ".pdf", ".docx", ".doc", ".wps")
+
+
 def cmd_ingest(args: argparse.Namespace) -> int:
     from pipelines.ingest import ingest
     from pipelines.warehouse import WarehouseError
@@ -117,6 +120,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             is_demo=args.demo,
             workers=args.workers,
             progress=not args.quiet,
+            prefer_newer=args.prefer_newer,
         )
     except (WarehouseError, ReportError) as exc:
         print(f"xxgk: {exc}", file=sys.stderr)
@@ -128,6 +132,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     )
     for path, reason in summary.failed:
         print(f"  失败 {path}: {reason}")
+    for path, reason in summary.held:
+        print(f"  未替换 {path}: {reason}")
+    if summary.unsupported:
+        print(f"  另有 {summary.unsupported} 个文件不是报告格式（{'、'.join(_FORMATS)}），未读取")
     for path, organ in summary.ambiguous:
         print(f"  地区待定 {path}: “{organ}”有多个同名地区，请在 manifest.csv 中指定 region_code")
     return 1 if summary.failed else 0
@@ -227,7 +235,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--manifest", action="append", default=[], help="清单 CSV（地区、年度、机关类型）"
     )
     p.add_argument("--demo", action="store_true", help="标记为示例数据")
-    p.add_argument("--workers", type=int, help="并行进程数（默认：CPU 核数）")
+    p.add_argument("--workers", type=int, help="并行进程数（默认：CPU 核数；0：不另开进程）")
+    p.add_argument(
+        "--prefer-newer",
+        action="store_true",
+        help="同一机关同一年度的新文件总是取代现行版本（默认：单元格更少的新文件不取代）",
+    )
     p.add_argument("--quiet", action="store_true", help="不显示进度条")
     p.set_defaults(func=cmd_ingest)
 

@@ -10,8 +10,8 @@ Three things go wrong with a plain process pool on real input, and each is handl
   pool: the file that breaks it again is the culprit and becomes one named failure; the
   others go on. Each worker runs under an address-space limit and a per-file CPU limit.
 - **Workers outlive a killed parent** (``kill -9`` of an ingest left workers blocked on the
-  task queue). Each worker asks the kernel for a signal when its parent dies and also polls
-  its parent, and exits when it is gone.
+  task queue). Each worker watches the process that started the pool and exits within a
+  second of it being gone; the forkserver then exits too.
 
 The function runs in the worker as ``fn(item)`` and must return a picklable value; the
 caller turns a lost item into its own failure value with ``on_lost``.
@@ -20,7 +20,6 @@ caller turns a lost item into its own failure value with ``on_lost``.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import multiprocessing
 import os
 import resource
@@ -32,12 +31,11 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-_PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,30 +69,42 @@ def _on_cpu_limit(signum: int, frame: object) -> None:
     raise ItemTimeout()
 
 
-def _die_with_parent() -> None:
-    """Exit when the parent goes: the kernel's death signal first, polling as a fallback.
+def _start_time(pid: int) -> str | None:
+    """The process's start time (from /proc), which tells it apart from a later one with its
+    pid; None when it is gone or a zombie."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return None if fields[0] == "Z" else fields[19]
 
-    The parent is the forkserver, which itself exits as soon as the ingest that started it
-    is gone (its end of a pipe closes), so a killed ingest takes its workers with it.
+
+def _die_with(owner: int, started: str | None) -> None:
+    """Exit as soon as ``owner`` (the process that runs the pool) is gone.
+
+    A worker's parent is the forkserver, not the owner, and the forkserver lives on while
+    any worker does (each holds its end of the forkserver's "alive" pipe), so neither a
+    parent-death signal nor the pipe helps: the worker watches the owner itself.
     """
-    parent = os.getppid()
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
     def watch() -> None:
         while True:
-            time.sleep(1.0)
-            if os.getppid() != parent:
+            time.sleep(0.5)
+            if _start_time(owner) != started:
                 os._exit(1)
 
-    threading.Thread(target=watch, name="xxgk-parent-watch", daemon=True).start()
+    threading.Thread(target=watch, name="xxgk-owner-watch", daemon=True).start()
 
 
-def _init_worker(limits: Limits, init: Callable[..., None] | None, init_args: tuple) -> None:
+def _init_worker(
+    owner: tuple[int, str | None],
+    limits: Limits,
+    init: Callable[..., None] | None,
+    init_args: tuple,
+) -> None:
     global _limits
     _limits = limits
-    _die_with_parent()
+    _die_with(*owner)
     if limits.memory_mb > 0:
         cap = limits.memory_mb * 1024 * 1024
         with contextlib.suppress(ValueError, OSError):
@@ -146,7 +156,7 @@ class _Pool:
             max_workers=workers,
             mp_context=ctx,
             initializer=_init_worker,
-            initargs=(limits, init, init_args),
+            initargs=((os.getpid(), _start_time(os.getpid())), limits, init, init_args),
         )
 
     def submit(self, fn: Callable[[T], R], items: list[T]) -> Future[list[R]]:
@@ -214,6 +224,11 @@ def run_ordered(
                 pool = _Pool(workers, *args)
                 fill()
                 continue
+            except Exception:  # ``fn`` raised (e.g. MemoryError): find the item, lose it alone
+                task, _ = pending.popleft()
+                yield from _isolate(fn, task, on_lost, args)
+                fill()
+                continue
             pending.popleft()
             yield from results
             fill()
@@ -237,5 +252,7 @@ def _isolate(
                 pool.close(wait=False)
                 yield on_lost(item)
                 pool = _Pool(1, *args)
+            except Exception:
+                yield on_lost(item)
     finally:
         pool.close()

@@ -45,6 +45,32 @@ def count_reports(db: Path) -> int:
         con.close()
 
 
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children, their children ...), from /proc."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    out, frontier = [], [pid]
+    while frontier:
+        children = [p for p, pp in parents.items() if pp in frontier]
+        out.extend(children)
+        frontier = children
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def test_kill_9_mid_ingest_then_a_clean_rerun(tmp_path) -> None:
     db = tmp_path / "w.duckdb"
     ingest([SAMPLES / "000_seed.txt"], db, progress=False)
@@ -58,8 +84,15 @@ def test_kill_9_mid_ingest_then_a_clean_rerun(tmp_path) -> None:
         time.sleep(0.01)
     time.sleep(0.3)  # well inside the batch: parsing and loading
     assert proc.poll() is None, "the batch finished before it could be killed"
+    family = _descendants(proc.pid)
+    assert family, "the ingest runs its parsing in worker processes"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
+    # No process of the ingest outlives it (its forkserver and workers follow within seconds).
+    deadline = time.monotonic() + 15
+    while (alive := [p for p in family if _alive(p)]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert alive == [], f"left running: {alive}"
     # Exactly the state before the batch: the same bytes, and it opens.
     assert db.read_bytes() == before
     assert count_reports(db) == 1

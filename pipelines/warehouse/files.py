@@ -14,6 +14,7 @@ import contextlib
 import fcntl
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +28,16 @@ DEFAULT_DB = Path("data/xxgk.duckdb")
 
 def default_db() -> Path:
     return Path(os.environ.get("XXGK_DB") or DEFAULT_DB)
+
+
+def settings(spill: bool = False) -> dict[str, str]:
+    """DuckDB's memory bound for every connection xxgk opens (``XXGK_DUCKDB_MEMORY``, default
+    1 GB: DuckDB's own default is 80% of the machine). Beyond it DuckDB spills to disk; an
+    in-memory connection (readers, exports) spills to the system's temporary folder."""
+    config = {"memory_limit": os.environ.get("XXGK_DUCKDB_MEMORY") or "1GB"}
+    if spill:
+        config["temp_directory"] = os.path.join(tempfile.gettempdir(), f"xxgk-duckdb-{os.getpid()}")
+    return config
 
 
 def _building_name(path: Path) -> Path:
@@ -69,7 +80,7 @@ def building(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
                     ) from exc
                 raise
         try:
-            con = duckdb.connect(str(tmp))
+            con = duckdb.connect(str(tmp), config=settings())
         except duckdb.Error as exc:
             tmp.unlink(missing_ok=True)
             raise WarehouseError(f"{path}: 无法打开仓库文件 / cannot open: {exc}") from exc
@@ -102,7 +113,7 @@ def open_readonly(path: Path) -> duckdb.DuckDBPyConnection:
         raise WarehouseError(
             f"{path}: 仓库不存在，请先运行 xxgk ingest / no warehouse yet, run xxgk ingest"
         )
-    con = duckdb.connect()
+    con = duckdb.connect(config=settings(spill=True))
     literal = str(path.resolve()).replace("'", "''")
     try:
         con.execute(f"ATTACH '{literal}' AS wh (READ_ONLY)")

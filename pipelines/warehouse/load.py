@@ -145,8 +145,8 @@ class BatchWriter:
             self.con.execute("BEGIN TRANSACTION")
             self._insert(items, plan)
             self.con.execute("COMMIT")
-        except duckdb.IOException:
-            raise  # the disk, not a report: the batch stops, nothing is published
+        except (duckdb.IOException, duckdb.OutOfMemoryException):
+            raise  # the machine, not a report: the batch stops, nothing is published
         except (duckdb.Error, pa.ArrowException, ValueError, TypeError, OverflowError) as exc:
             self.con.execute("ROLLBACK")
             if len(items) > 1:

@@ -1,0 +1,48 @@
+"""The worker pool under files that spin, crash or eat memory: each is one lost item.
+
+Real processes, real kernel limits (``RLIMIT_CPU``, ``RLIMIT_AS``): the workload module
+misbehaves on purpose for some items; the others must come back, in order.
+"""
+
+from __future__ import annotations
+
+from pipelines.prepare import Failure
+from pipelines.workers import ItemTimeout, Limits, run_ordered
+from tests.hostile.workload import burn, lost
+
+
+def _spin_or_timeout(item: str) -> str:
+    try:
+        return burn(item)
+    except ItemTimeout:
+        return f"timeout:{item}"
+
+
+def test_a_crashing_item_is_lost_alone_and_the_order_is_kept() -> None:
+    items = ["a", "b", "die", "c", "d", "e", "f", "g", "h"]
+    out = list(run_ordered(burn, items, workers=2, on_lost=lost, task_size=2, window=4))
+    assert out == ["A", "B", "lost:die", "C", "D", "E", "F", "G", "H"]
+
+
+def test_an_item_that_spins_is_stopped_by_its_cpu_limit() -> None:
+    limits = Limits(memory_mb=2048, cpu_seconds=1, grace_seconds=2)
+    out = list(
+        run_ordered(_spin_or_timeout, ["a", "spin", "b"], workers=2, on_lost=lost, limits=limits)
+    )
+    assert out == ["A", "timeout:spin", "B"]
+
+
+def test_an_item_that_eats_memory_is_lost_alone() -> None:
+    """Under a 512 MB address space the allocation fails (MemoryError) or the worker dies."""
+    limits = Limits(memory_mb=512, cpu_seconds=30)
+    out = list(run_ordered(burn, ["a", "hog", "b"], workers=2, on_lost=lost, limits=limits))
+    assert out[0] == "A" and out[2] == "B"
+    assert out[1] == "lost:hog"
+
+
+def test_the_ingest_names_a_lost_file() -> None:
+    from pipelines.prepare import lost as lost_file
+
+    failure = lost_file("/reports/报告.pdf")
+    assert isinstance(failure, Failure) and failure.kind == "crashed"
+    assert failure.path == "/reports/报告.pdf" and "异常退出" in failure.reason
