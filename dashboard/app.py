@@ -16,18 +16,19 @@ if __package__ in (None, ""):  # run as a script by `streamlit run`: make the pr
 import duckdb
 import streamlit as st
 
-from dashboard import db, queries, sidebar
+from dashboard import db, queries, safe, sidebar
 from dashboard.context import Context, publish
 from dashboard.pages import PAGES
 from pipelines.warehouse import WarehouseError
 
 
 def _no_warehouse(message: str) -> None:
+    """``message`` is plain text: it may quote a database error, which quotes the file."""
     st.title("政府信息公开工作年度报告看板")
-    st.error(message, icon=":material/database:")
+    st.error(safe.md(message), icon=":material/database:")
     st.markdown(
         f"""
-仓库文件：`{db.warehouse_path()}`（可用环境变量 `XXGK_DB` 指定）
+仓库文件：{safe.code(db.warehouse_path())}（可用环境变量 `XXGK_DB` 指定）
 
 先导入年度报告，再打开看板：
 
@@ -42,7 +43,12 @@ uv run xxgk serve                        # 打开看板
 
 def main() -> None:
     st.set_page_config(
-        page_title="政府信息公开年度报告看板", page_icon=":material/bar_chart:", layout="wide"
+        # An emoji, not ":material/bar_chart:": Streamlit draws an emoji icon in the page
+        # itself but fetches a Material icon from fonts.gstatic.com, and the dashboard loads
+        # nothing from another host (nor can it, on a network without the internet).
+        page_title="政府信息公开年度报告看板",
+        page_icon="📊",
+        layout="wide",
     )
     if db.warehouse_key() is None:
         _no_warehouse("还没有数据仓库：尚未导入任何年度报告。")

@@ -4,16 +4,16 @@ A reader checking a number against the published report should find it in the sa
 and column, under the same merged headers; so the tables are drawn from the catalog's
 template structure (``catalog.ACTIVE_TABLES``, ``catalog.request_rows``, the review groups)
 rather than from whatever facts happen to exist. Cells named by an audit finding are
-highlighted with the finding's message as a tooltip; a blank printed cell says so.
+highlighted with the finding's message as a tooltip; a blank printed cell says so. Every
+text in them is escaped: a raw cell and a finding's message come from the report file.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from dashboard import colors
+from dashboard import colors, safe
 from pipelines import catalog
 
 # Template wording of header cells that are not metric labels (docs/template.md §3.1, §4).
@@ -79,8 +79,7 @@ def flag_cells(findings: Iterable[Mapping[str, Any]]) -> dict[str, Flag]:
     return out
 
 
-def _e(text: object) -> str:
-    return html.escape(str(text))
+_e = safe.html
 
 
 def _value(v: float | None) -> str:

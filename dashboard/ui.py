@@ -3,7 +3,8 @@
 The trust rules live here so no page can forget them: every chart has an expander with the
 frame behind it; an aggregate says how many reports it rests on and how many of those have
 audit errors; demo data is labelled 示例数据 wherever it is in the selection; an empty
-selection says why it is empty and what to change.
+selection says why it is empty and what to change; names that came from report files are
+shown as text (``safe``), never as Markdown.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboard import fmt, labels, queries
+from dashboard import fmt, labels, queries, safe
 from dashboard.db import q
 from dashboard.measures import Measure, scalar
 from dashboard.selection import Selection
@@ -52,7 +53,7 @@ def header(title: str, sel: Selection, summary: pl.DataFrame, names: Mapping[str
     counts = f"{fmt.num(reports)} 份报告 · {fmt.num(row.get('organs') or 0)} 个机关"
     if errors:
         counts += f" · 其中 {fmt.num(errors)} 份有审核错误"
-    st.caption(f"{scope_text(sel, names)}　｜　{counts}")
+    st.caption(f"{safe.md(scope_text(sel, names))}　｜　{counts}")
     if reports and demo:
         share = "全部" if demo == reports else f"其中 {fmt.num(demo)} 份"
         st.warning(
@@ -146,8 +147,12 @@ def chart(
 
 
 def report_link(report_id: str, label: str, *, key: str | None = None) -> None:
+    """A link to one report; ``label`` is plain text (it usually holds an organ's name)."""
     st.page_link(
-        REPORT_PAGE, label=label, icon=":material/description:", query_params={"report": report_id}
+        REPORT_PAGE,
+        label=safe.md(label),
+        icon=":material/description:",
+        query_params={"report": report_id},
     )
 
 
@@ -162,11 +167,12 @@ def report_label(organ: str, year: int, is_demo: bool, has_errors: bool) -> str:
 
 
 def links_to_reports(frame: pl.DataFrame, title: str) -> None:
-    """Links to the reports behind a clicked point (``queries.reports_behind``)."""
+    """Links to the reports behind a clicked point (``queries.reports_behind``); ``title`` is
+    plain text."""
     if frame.is_empty():
         return
     with st.container(border=True):
-        st.markdown(f"**{title}**（点击打开报告详情）")
+        st.markdown(f"**{safe.md(title)}**（点击打开报告详情）")
         for row in frame.head(30).iter_rows(named=True):
             report_link(
                 row["report_id"],

@@ -170,9 +170,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     db = Path(args.db)
     if not db.exists():
         print(f"提示：仓库 {db} 还不存在，看板会提示先运行 xxgk ingest", file=sys.stderr)
-    print(f"看板：http://{args.address or 'localhost'}:{args.port}（仓库 {db}；Ctrl+C 停止）")
+    warning = serve.exposure_warning(args.host, args.port)
+    if warning:
+        print(warning, file=sys.stderr)
+    print(f"看板：{serve.url(args.host, args.port)}（仓库 {db}；Ctrl+C 停止）")
     sys.stdout.flush()
-    command = serve.command(args.port, args.address)
+    sys.stderr.flush()  # what is still buffered is lost at execve
+    command = serve.command(args.port, args.host)
     # Become the server (exec, not a child process), so that a signal that stops
     # `xxgk serve` stops the dashboard too instead of leaving it running orphaned.
     os.execve(command[0], command, serve.environment(db))
@@ -259,7 +263,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="打开看板（Streamlit）/ run the dashboard")
     _add_db(p)
     p.add_argument("--port", type=int, default=8501, help="端口（默认 8501）")
-    p.add_argument("--address", help="监听地址（默认：所有地址）")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="监听地址（默认 127.0.0.1：只有本机能打开；0.0.0.0 为所有地址，看板没有登录验证）",
+    )
+    p.add_argument("--address", dest="host", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser(
@@ -267,7 +276,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_db(p)
     p.add_argument("--port", type=int, default=8501, help="端口（默认 8501）")
-    p.add_argument("--address", help="监听地址（默认：所有地址）")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="监听地址（默认 127.0.0.1：只有本机能打开；0.0.0.0 为所有地址，看板没有登录验证）",
+    )
+    p.add_argument("--address", dest="host", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.add_argument("--no-serve", action="store_true", help="只准备仓库，不打开看板")
     p.add_argument("--quiet", action="store_true", help="不显示进度条")
     p.set_defaults(func=cmd_demo)

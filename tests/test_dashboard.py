@@ -307,6 +307,158 @@ def test_filter_values_are_parameters_not_sql(con: duckdb.DuckDBPyConnection) ->
 
 
 # ---------------------------------------------------------------------------------------------
+# Text from a link or a report file is shown as text, never as Markdown or HTML
+# ---------------------------------------------------------------------------------------------
+
+# A link someone could send: Markdown for a link and an image, and an HTML image, each to
+# another host. Rendered, the image would be fetched from there as soon as the page opened.
+HOSTILE_REPORT = (
+    "x](https://evil.example/a.png) ![img](https://evil.example/b.png) "
+    "<img src=https://evil.example/c.png>"
+)
+# An invisible character Markdown does not see through: after the colon of "https://", it
+# keeps the address from being made a link by GFM's autolinks (which backslashes do not stop).
+WORD_JOINER = "\u2060"
+# Organ names a report file can print in its title (the parser drops whitespace from a
+# title, so the HTML image has a slash where a space would be), each with the form it must
+# take in Markdown: every ASCII punctuation mark backslash-escaped, the word joiner after
+# "https:".
+HOSTILE_ORGANS = {
+    "前进区![图](https://evil.example/b.png)政府办": (
+        r"前进区\!\[图\]\(https\:" + WORD_JOINER + r"\/\/evil\.example\/b\.png\)政府办"
+    ),
+    "前进区[点我](https://evil.example/a)政府办": (
+        r"前进区\[点我\]\(https\:" + WORD_JOINER + r"\/\/evil\.example\/a\)政府办"
+    ),
+    "前进区<img/src=//evil.example/c.png>政府办": (
+        r"前进区\<img\/src\=\/\/evil\.example\/c\.png\>政府办"
+    ),
+}
+
+
+def hostile_reports(folder: Path) -> list[Path]:
+    """The real seed report published under each of ``HOSTILE_ORGANS``."""
+    from tests.warehouse_helpers import seed_as, write
+
+    return [
+        write(folder / f"hostile_{i}.txt", seed_as(organ)) for i, organ in enumerate(HOSTILE_ORGANS)
+    ]
+
+
+@pytest.fixture(scope="module")
+def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from pipelines.ingest import ingest
+    from tests.helpers import SAMPLES
+
+    tmp = tmp_path_factory.mktemp("hostile")
+    db = tmp / "w.duckdb"
+    summary = ingest([SAMPLES / "000_seed.txt", *hostile_reports(tmp / "in")], db, progress=False)
+    assert summary.new == 1 + len(HOSTILE_ORGANS) and not summary.failed
+    return db
+
+
+def rendered_markdown(at: AppTest) -> list[str]:
+    """The source of every text on the page that Streamlit renders as Markdown."""
+    texts = [
+        e.value
+        for kind in ("markdown", "caption", "title", "header", "subheader")
+        for e in getattr(at, kind)
+    ]
+    texts += [
+        e.value for kind in ("error", "warning", "info", "success") for e in getattr(at, kind)
+    ]
+    texts += [e.label for e in at.metric]
+    texts += [e.label for e in at.expander] + [e.label for e in at.tabs]
+    texts += [e.proto.label for e in at.page_link]
+    for kind in ("selectbox", "multiselect", "radio", "toggle", "select_slider"):
+        texts += [e.label for e in getattr(at, kind)]
+    return texts
+
+
+def live_markup(text: str) -> list[str]:
+    """What Markdown would make a link, an image or a tag of, outside `code spans`: the
+    characters not escaped by a backslash, and an address GFM would make a link of."""
+    found = []
+    plain = ""  # the text as Markdown reads it, escapes undone
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\":
+            plain += text[i + 1 : i + 2]
+            i += 2
+            continue
+        if c == "`":
+            fence = len(text[i:]) - len(text[i:].lstrip("`"))
+            close = text.find("`" * fence, i + fence)
+            i = (close + fence) if close != -1 else (i + fence)
+            plain += " "
+            continue
+        if c in "[]()<>!":
+            found.append(c)
+        plain += c
+        i += 1
+    found += re.findall(r"(?i)https?://|www\.|\w@\w", plain)
+    return found
+
+
+def test_a_hostile_report_link_is_shown_as_text(app: AppTest) -> None:
+    app.query_params["report"] = HOSTILE_REPORT
+    at = open_page(app, "views/report.py")
+    # quoted whole in one code span: shown letter for letter, nothing in it read as Markdown
+    message = at.main.warning[0].value
+    assert message.startswith(f"没有找到报告 ` {HOSTILE_REPORT} `（链接可能来自另一个仓库）")
+    assert not live_markup(message)
+    # nowhere else on the page: it went on with the first report of the selection
+    assert [t for t in rendered_markdown(at) if "evil.example" in t] == [message]
+    assert at.query_params["report"] != HOSTILE_REPORT
+
+
+@pytest.mark.parametrize("organ", HOSTILE_ORGANS)
+def test_an_organ_name_with_markup_is_shown_as_text(
+    hostile_db: Path, monkeypatch: pytest.MonkeyPatch, organ: str
+) -> None:
+    monkeypatch.setenv("XXGK_DB", str(hostile_db))
+    escaped = HOSTILE_ORGANS[organ]
+    c = open_readonly(hostile_db)
+    try:
+        report_id = one(c, "SELECT report_id FROM current_reports WHERE organ = ?", [organ])
+    finally:
+        c.close()
+
+    # its report page
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params["report"] = report_id
+    at = open_page(at, "views/report.py")
+    assert at.main.subheader[0].value == f"{escaped} · 2020年"
+    shown = [t for t in rendered_markdown(at) if "evil" in t]
+    assert shown and all(not live_markup(t) for t in shown), shown
+
+    # the overview with the organ chosen in the sidebar (the URL carries its name)
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params["organ"] = organ
+    at = open_page(at, "views/overview.py")
+    assert main_captions(at)[0].startswith(f"{escaped} · 2020年 · 全部机关")
+    shown = [t for t in rendered_markdown(at) if "evil" in t]
+    assert shown and all(not live_markup(t) for t in shown), shown
+
+
+def test_an_organ_name_with_html_is_text_in_charts(
+    hostile_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Plotly renders tags in labels (``<a href>`` is a link): the coverage matrix names
+    every organ, its angle brackets written as entities."""
+    monkeypatch.setenv("XXGK_DB", str(hostile_db))
+    at = open_page(AppTest.from_file(str(APP), default_timeout=60), "views/quality.py")
+    labels = [
+        y
+        for chart in at.get("plotly_chart")
+        for y in json.loads(chart.proto.spec)["data"][0].get("y") or []
+    ]
+    assert "前进区&lt;img/src=//evil.example/c.png&gt;政府办" in labels
+    assert not [y for y in labels if "<" in str(y)]
+
+
+# ---------------------------------------------------------------------------------------------
 # Downloads
 # ---------------------------------------------------------------------------------------------
 
@@ -361,18 +513,6 @@ def test_csv_and_excel_downloads_build(con: duckdb.DuckDBPyConnection) -> None:
     assert "requests.new_received@total" in frame.columns
     xlsx = download.build(con, URL_SELECTION, "long", "xlsx", ["review"])
     assert xlsx[:2] == b"PK"  # a zip: an .xlsx workbook
-
-
-def test_serve_subcommand_runs_streamlit_headless_on_the_warehouse(tmp_path: Path) -> None:
-    from dashboard import serve
-    from pipelines.cli import build_parser, cmd_serve
-
-    args = build_parser().parse_args(["serve", "--port", "8765", "--db", str(tmp_path / "w")])
-    assert (args.func, args.port) == (cmd_serve, 8765)
-    cmd = serve.command(8765)
-    assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4].endswith("dashboard/app.py")
-    assert "--server.headless=true" in cmd and "--server.port=8765" in cmd
-    assert serve.environment(tmp_path / "w")["XXGK_DB"] == str((tmp_path / "w").resolve())
 
 
 def test_same_organs_switch_keeps_organs_present_every_year(

@@ -1,4 +1,5 @@
-"""The dashboard in a real headless Chromium: every page loads without a Streamlit error box.
+"""The dashboard in a real headless Chromium: every page loads without a Streamlit error box,
+and nothing a link or a report file says makes the page load anything from another host.
 
 ``streamlit run`` serves the app on a free port against a warehouse built from real report
 files; Playwright drives the Debian ``chromium`` (no browser download: ``.ci/run`` installs
@@ -17,11 +18,12 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 
 from tests.dashboard_corpus import build_test_warehouse
+from tests.test_dashboard import HOSTILE_ORGANS, HOSTILE_REPORT, WORD_JOINER, hostile_reports
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -52,7 +54,15 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_test_warehouse(tmp_path_factory.mktemp("browser"))
+    """The dashboard's test warehouse, and the seed's 2020 report under organ names that
+    carry Markdown and HTML (images and links to another host)."""
+    from pipelines.ingest import ingest
+
+    tmp = tmp_path_factory.mktemp("browser")
+    db = build_test_warehouse(tmp)
+    summary = ingest(hostile_reports(tmp / "hostile"), db, progress=False)
+    assert summary.new == len(HOSTILE_ORGANS) and not summary.failed
+    return db
 
 
 @pytest.fixture(scope="module")
@@ -64,29 +74,24 @@ def warehouse_ids(warehouse: Path) -> dict[str, str]:
         rows = con.execute(
             "SELECT report_id FROM current_reports WHERE source_path LIKE '%000_seed.txt'"
         ).fetchall()
+        ids = {"seed": rows[0][0]}
+        for organ in HOSTILE_ORGANS:
+            ids[organ] = con.execute(
+                "SELECT report_id FROM current_reports WHERE organ = ?", [organ]
+            ).fetchall()[0][0]
     finally:
         con.close()
-    return {"seed": rows[0][0]}
+    return ids
 
 
 @pytest.fixture(scope="module")
 def server(warehouse: Path) -> Iterator[str]:
     db = warehouse
     port = _free_port()
-    # Started as users start it: `xxgk serve` (pipelines.cli -> dashboard.serve).
+    # Started as users start it: `xxgk serve` (pipelines.cli -> dashboard.serve), which
+    # listens on 127.0.0.1 by default.
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pipelines.cli",
-            "serve",
-            "--db",
-            str(db),
-            "--port",
-            str(port),
-            "--address",
-            "127.0.0.1",
-        ],
+        [sys.executable, "-m", "pipelines.cli", "serve", "--db", str(db), "--port", str(port)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -232,5 +237,67 @@ def test_a_bar_leads_to_its_report(server: str, browser: object) -> None:
         _settle(page)
         assert "report=" in page.url and "prov=" in page.url  # the filters came along
         assert page.locator('[data-testid="stMain"] h3').first.inner_text().startswith(organ)
+    finally:
+        page.close()
+
+
+# Pages that show what a link or a report file says: the URL (after the server), and the text
+# that must be on the page, shown as it was written.
+HOSTILE_PAGES = {
+    "report_link": (f"report?report={quote(HOSTILE_REPORT)}", HOSTILE_REPORT),
+    **{
+        f"report_organ_{i}": (f"report?report={{{organ}}}", f"{organ} · 2020年")
+        for i, organ in enumerate(HOSTILE_ORGANS)
+    },
+    "overview_organ": (f"?organ={quote(next(iter(HOSTILE_ORGANS)))}", next(iter(HOSTILE_ORGANS))),
+    "quality": ("quality", "前进区<img/src=//evil.example/c.png>政府办"),
+    "compare_organs": (
+        f"compare?prov={quote('黑龙江省')}&c_grain={quote('按机关')}&c_year={quote('2020年')}",
+        "前进区[点我](https://evil.example/a)政府办",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE_PAGES)
+def test_hostile_text_loads_nothing_from_another_host(
+    server: str, browser: object, warehouse_ids: dict[str, str], name: str
+) -> None:
+    """Markdown and HTML in ``?report=`` or in an organ's name are shown as text: the page
+    requests nothing from any host but the dashboard's, and no image or link points away."""
+    path, text = HOSTILE_PAGES[name]
+    for organ in HOSTILE_ORGANS:
+        path = path.replace(f"{{{organ}}}", warehouse_ids[organ])
+    page = browser.new_page(viewport={"width": 1440, "height": 1400}, locale="zh-CN")
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.on("websocket", lambda ws: requested.append(ws.url))
+    try:
+        page.goto(f"{server}/{path}", wait_until="domcontentloaded")
+        _settle(page)
+        # the whole page in view, so every chart is drawn, then a look at what it holds
+        _shoot(page, f"hostile_{name}")
+        assert page.locator('[data-testid="stException"]').count() == 0
+        # as written (the word joiner that keeps an address from being linked is invisible)
+        shown = page.locator('[data-testid="stMain"]').inner_text().replace(WORD_JOINER, "")
+        assert text in shown
+        own = urlsplit(server).netloc
+        elsewhere = [
+            url
+            for url in requested
+            if urlsplit(url).scheme not in ("data", "blob") and urlsplit(url).netloc != own
+        ]
+        assert not elsewhere, elsewhere
+        sources = page.eval_on_selector_all("img", "els => els.map(e => e.src)")
+        assert [s for s in sources if not s.startswith((server, "data:"))] == []
+        # no link or source anywhere (SVG included) leads to another page than the dashboard's
+        # own (a heading's "#…" anchor is a link within the page)
+        pointing_away = page.eval_on_selector_all(
+            "[href], [src], [*|href]",
+            """els => els.flatMap(e => [e.getAttribute("href"), e.getAttribute("src"),
+                                      e.getAttribute("xlink:href")])
+                .filter(v => v && !v.startsWith("data:"))
+                .filter(v => new URL(v, location.href).origin !== location.origin)""",
+        )
+        assert pointing_away == []
     finally:
         page.close()

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, colors, fmt, labels, queries, ui
+from dashboard import charts, colors, fmt, labels, queries, safe, ui
 from dashboard.context import current
 from dashboard.db import q
 from pipelines import catalog
@@ -145,7 +145,7 @@ if present:
     fig = go.Figure(
         go.Bar(
             y=[
-                ("⚠ " if e else "") + (n or u)
+                ("⚠ " if e else "") + safe.plot(n or u)
                 for n, u, e in zip(
                     by_unit["unit_label"], by_unit["unit"], by_unit["error_reports"], strict=True
                 )
@@ -154,7 +154,7 @@ if present:
             orientation="h",
             marker_color=colors.PRIMARY,
             hovertext=[
-                f"{n or u}：{fmt.num(v)}（{r} 份报告）"
+                f"{safe.plot(n or u)}：{fmt.num(v)}（{r} 份报告）"
                 for n, u, v, r in zip(
                     by_unit["unit_label"],
                     by_unit["unit"],

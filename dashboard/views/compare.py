@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, colors, fmt, labels, measures, queries, ui
+from dashboard import charts, colors, fmt, labels, measures, queries, safe, ui
 from dashboard.context import current
 from dashboard.db import q
 
@@ -52,7 +52,8 @@ if now.is_empty() or now["value"].is_null().all():
 
 
 def unit_name(row: dict) -> str:
-    return ("⚠ " if row["error_reports"] else "") + (row["unit_label"] or row["unit"])
+    """A unit's label in a chart (Plotly reads tags in it: the name is escaped)."""
+    return ("⚠ " if row["error_reports"] else "") + safe.plot(row["unit_label"] or row["unit"])
 
 
 ranked = now.filter(~pl.col("small") & pl.col("value").is_not_null()).sort("value", descending=True)
@@ -95,7 +96,7 @@ fig = go.Figure(
         marker_pattern_shape=["/" if r["error_reports"] else "" for r in rows],
         customdata=[[r["unit"], r["report_id"]] for r in rows],
         hovertext=[
-            f"{r['unit_label']}：{shown_value(r['value'])}"
+            f"{safe.plot(r['unit_label'])}：{shown_value(r['value'])}"
             + (f"（{fmt.num(r['numerator'])} / {fmt.num(r['denominator'])}）" if m.is_rate else "")
             + f"；{ui.rests_on(r['reports'], r['error_reports'], r['demo_reports'])}"
             for r in rows
@@ -192,7 +193,7 @@ fig = go.Figure(
     go.Heatmap(
         z=z,
         x=[f"{y}年" for y in all_years],
-        y=[label_of.get(u, u) for u in order],
+        y=[label_of.get(u, safe.plot(u)) for u in order],
         text=text,
         texttemplate="%{text}",
         colorscale=colors.HEAT,
@@ -259,7 +260,7 @@ else:
                 colors.DIVERGING[4] if d >= 0 else colors.DIVERGING[0] for d in top["delta"]
             ],
             hovertext=[
-                f"{r['unit_label']}：{year - 1}年 {shown_value(r['prev'])} → {year}年 "
+                f"{safe.plot(r['unit_label'])}：{year - 1}年 {shown_value(r['prev'])} → {year}年 "
                 f"{fmt.pct(r['value']) if m.is_rate else fmt.num(r['value'])}"
                 for r in top.iter_rows(named=True)
             ],

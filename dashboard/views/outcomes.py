@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, colors, fmt, labels, measures, queries, ui
+from dashboard import charts, colors, fmt, labels, measures, queries, safe, ui
 from dashboard.context import current
 from dashboard.db import q
 
@@ -100,11 +100,12 @@ else:
     )
     # Rankable units by their open share; small ones after them, marked, never ranked.
     units = units.sort(["small", "open_share"], descending=[False, False], nulls_last=True)
+    # The bar's label and hover text, drawn by Plotly (which reads tags in them).
     units = units.with_columns(
         cat=pl.struct("unit_label", "small", "error_reports").map_elements(
             lambda r: (
                 ("⚠ " if r["error_reports"] else "")
-                + (r["unit_label"] or "")
+                + safe.plot(r["unit_label"] or "")
                 + ("（样本少）" if r["small"] else "")
             ),
             return_dtype=pl.String,

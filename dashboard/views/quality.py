@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, colors, fmt, labels, queries, ui
+from dashboard import charts, colors, fmt, labels, queries, safe, ui
 from dashboard.context import current
 from dashboard.db import q
 
@@ -195,7 +195,7 @@ else:
             r["year"]: r for r in draw.filter(pl.col("organ_id") == organ_id).iter_rows(named=True)
         }
         first = next(iter(part.values()))
-        ylabels.append(ctx.names.get(organ_id, first["organ"]))
+        ylabels.append(safe.plot(ctx.names.get(organ_id, first["organ"])))
         z.append([code[part[y]["status"]] for y in years])
         text.append([status_label[part[y]["status"]] for y in years])
         custom.append([part[y]["report_id"] or "" for y in years])

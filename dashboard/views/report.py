@@ -11,7 +11,7 @@ import json
 import polars as pl
 import streamlit as st
 
-from dashboard import fmt, labels, queries, report_tables, ui
+from dashboard import fmt, labels, queries, report_tables, safe, ui
 from dashboard.context import current
 from dashboard.db import q
 
@@ -24,7 +24,7 @@ wanted = st.query_params.get("report")
 header = q(queries.report_header, wanted) if wanted else pl.DataFrame()
 if wanted and header.is_empty():
     st.warning(
-        f"没有找到报告 `{wanted}`（链接可能来自另一个仓库）。请在下方选择报告。",
+        f"没有找到报告 {safe.code(wanted)}（链接可能来自另一个仓库）。请在下方选择报告。",
         icon=":material/search:",
     )
     wanted = None
@@ -73,19 +73,20 @@ if head["has_errors"]:
     badges.append(ui.badge_errors())
 if head["status"] != "current":
     badges.append(":orange-badge[已被修订版取代]")
-st.subheader(f"{head['organ']} · {head['year']}年")
+st.subheader(f"{safe.md(head['organ'])} · {head['year']}年")
 st.markdown(" ".join(badges))
 editions = json.loads(head["table_editions"] or "{}")
 region = (
     " / ".join(p for p in (head["province"], head["city"], head["county"]) if p) or "地区未识别"
 )
+# Everything in this line but the wording comes from the file or where it was found.
 st.caption(
-    f"{region}（{head['region_code'] or '无区划代码'}，"
-    f"{labels.REGION_STATUS.get(head['region_status'], head['region_status'])}）· "
-    f"{labels.ORGAN_KINDS.get(head['organ_kind'], head['organ_kind'])} · "
-    f"{labels.EDITIONS.get(head['edition'], head['edition'])} · 源文件 `{head['source_path']}`"
-    f"（{head['format']}）· 解析器 {head['parser_version']} · "
-    f"导入于 {head['ingested_at']:%Y-%m-%d %H:%M}"
+    f"{safe.md(region)}（{safe.md(head['region_code'] or '无区划代码')}，"
+    f"{safe.md(labels.REGION_STATUS.get(head['region_status'], head['region_status']))}）· "
+    f"{safe.md(labels.ORGAN_KINDS.get(head['organ_kind'], head['organ_kind']))} · "
+    f"{safe.md(labels.EDITIONS.get(head['edition'], head['edition']))} · "
+    f"源文件 {safe.code(head['source_path'])}（{safe.md(head['format'])}）· "
+    f"解析器 {safe.md(head['parser_version'])} · 导入于 {head['ingested_at']:%Y-%m-%d %H:%M}"
 )
 if head["status"] != "current" and head["superseded_by"]:
     ui.report_link(head["superseded_by"], "打开取代它的修订版")
@@ -97,7 +98,7 @@ if head["is_demo"]:
 if head["warnings"]:
     with st.expander(f"解析提示（{len(head['warnings'])} 条）"):
         for w in head["warnings"]:
-            st.write(f"- {w}")
+            st.markdown(f"- {safe.md(w)}")
 
 rid = head["report_id"]
 facts = q(queries.report_facts, rid)

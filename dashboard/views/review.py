@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, colors, fmt, labels, measures, queries, ui
+from dashboard import charts, colors, fmt, labels, measures, queries, safe, ui
 from dashboard.context import current
 from dashboard.db import q
 
@@ -171,7 +171,7 @@ else:
         fig.add_trace(
             go.Bar(
                 y=[
-                    ("⚠ " if e else "") + n
+                    ("⚠ " if e else "") + safe.plot(n)
                     for n, e in zip(top["unit_label"], top["error_reports"], strict=True)
                 ],
                 x=top[col].to_list(),

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, colors, fmt, labels, measures, queries, ui
+from dashboard import charts, colors, fmt, labels, measures, queries, safe, ui
 from dashboard.context import current
 from dashboard.db import q
 
@@ -103,7 +103,7 @@ fig = go.Figure()
 note = None
 for i, unit in enumerate(top["unit"].to_list()):
     part = shown.filter(pl.col("unit") == unit).sort("year")
-    name = part["unit_label"][0] or unit
+    name = safe.plot(part["unit_label"][0] or unit)  # a legend entry: Plotly reads tags in it
     ys = part["received"].to_list()
     if mode == "indexed":
         base = part.filter(pl.col("year") == base_year)["received"]
