@@ -1,13 +1,16 @@
 """The format-neutral Document every reader yields and the parser consumes.
 
 Readers know file formats and nothing of the template; the parser knows the template and
-nothing of file formats. This module is the only thing they share.
+nothing of file formats. This module is the only thing they share, and so it also holds the
+one set of limits on what a reader may build from a file (see ``Budget``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from pipelines.errors import UnreadableFile
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,9 @@ class Document:
     encoding: str | None = None
     title: str | None = None
     pages: int | None = None
+    # What the reader had to repair to read the file at all (undecodable bytes replaced):
+    # the parser passes these on as the report's first warnings.
+    warnings: list[str] = field(default_factory=list)
 
     def rows(self) -> Iterator[list[str]]:
         """The whole document as one stream of rows: a paragraph is a one-cell row.
@@ -95,26 +101,94 @@ class Document:
                 yield from block.rows()
 
 
-MAX_SPAN = 64
+# --- limits -------------------------------------------------------------------------------------
+#
+# A few bytes of markup can describe a huge grid (a cell with rowspan=99999 colspan=99999, a
+# Word gridSpan) or hundreds of thousands of rows, and the parser's time and memory follow
+# the rows and grid positions it is given, not the size of the file. A real report prints
+# about 1,000 grid positions in its three tables (part 三 is 9 columns by about 30 rows) and a
+# few hundred paragraphs; a whole portal page around it, a few thousand rows. The limits
+# below are far above that and far below what hurts: a document at either limit is read,
+# parsed and audited in well under a second and 100 MB (measured on 49,000 rows of part 三, and
+# on 500,000 positions of colspan=256 cells).
+
+MAX_COLUMNS = 256  # Word itself stops at 63 columns
+MAX_ROWS = 50_000  # paragraphs plus table rows of one document
+MAX_CELLS = 500_000  # grid positions of all tables of one document, merged cells expanded
 
 
-def expand_spans(rows: list[list[tuple[str, int, int]]]) -> Table:
+class Budget:
+    """What one document may still build; each reader spends from one Budget per file.
+
+    The checks run before the building they guard (a span is counted before it is
+    expanded, a row before it is stored), so a crafted file is refused while it is still
+    small in memory, as one ``UnreadableFile`` naming the file.
+    """
+
+    __slots__ = ("cells", "path", "rows")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.rows = 0
+        self.cells = 0
+
+    def column(self, start: int) -> None:
+        """Refuse a cell that would start past the widest table a report can print."""
+        if start >= MAX_COLUMNS:
+            raise UnreadableFile(
+                self.path, f"表格超过 {MAX_COLUMNS} 列 / table wider than {MAX_COLUMNS} columns"
+            )
+
+    def claim(self, rows: int, cells: int) -> None:
+        """Count ``rows`` rows and ``cells`` grid positions against the document's limits."""
+        self.rows += rows
+        self.cells += cells
+        if self.cells > MAX_CELLS:
+            raise UnreadableFile(
+                self.path,
+                f"表格过大（超过 {MAX_CELLS} 个单元格）/ tables too large (over {MAX_CELLS} cells)",
+            )
+        if self.rows > MAX_ROWS:
+            raise UnreadableFile(
+                self.path,
+                f"文档过长（超过 {MAX_ROWS} 行）/ document too long (over {MAX_ROWS} rows)",
+            )
+
+    def paragraph(self) -> None:
+        self.claim(1, 0)
+
+    def row(self, width: int) -> None:
+        """One table row of ``width`` cells, as a reader without merged cells stores it."""
+        self.column(width - 1)
+        self.claim(1, width)
+
+
+def expand_spans(rows: list[list[tuple[str, int, int]]], budget: Budget) -> Table:
     """Build a Table from rows of ``(text, rowspan, colspan)`` as HTML and DOCX describe them.
 
-    A rowspan is clamped to the rows that exist and a colspan to ``MAX_SPAN``, so a hostile
-    ``colspan=100000`` cannot blow the grid up.
+    A rowspan is clipped to the rows that exist and a colspan to ``MAX_COLUMNS``; every
+    position a span would fill is charged to ``budget`` before it is filled, and so is the
+    finished grid, so ``rowspan=99999 colspan=99999`` in every cell of a small file ends as
+    one refusal instead of a grid of billions of positions.
     """
     height = len(rows)
+    if budget.rows + height > MAX_ROWS:
+        budget.claim(height, 0)  # refuses before a row is laid out
     occupied: list[dict[int, tuple[str, tuple[int, int]]]] = [{} for _ in range(height)]
     width = 0
+    filled = 0  # positions written so far, overlapping spans counted twice
     for r, row in enumerate(rows):
         occ = occupied[r]
         c = 0
         for text, rowspan, colspan in row:
             while c in occ:
                 c += 1
+            budget.column(c)
             rowspan = max(1, min(rowspan, height - r))
-            colspan = max(1, min(colspan, MAX_SPAN))
+            colspan = max(1, min(colspan, MAX_COLUMNS - c))
+            filled += rowspan * colspan
+            if budget.cells + filled > MAX_CELLS:
+                budget.claim(0, filled)  # refuses, naming the limit
             entry = (text, (r, c))
             for dr in range(rowspan):
                 target = occupied[r + dr]
@@ -122,6 +196,7 @@ def expand_spans(rows: list[list[tuple[str, int, int]]]) -> Table:
                     target.setdefault(c + dc, entry)
             c += colspan
         width = max(width, c, max(occ, default=-1) + 1)
+    budget.claim(height, height * width)
     cells: list[list[str]] = []
     anchors: list[list[tuple[int, int]]] = []
     for r, occ in enumerate(occupied):

@@ -27,17 +27,7 @@ from pipelines.errors import ReportError
 from pipelines.manifest import Entry, Manifest, check_year
 from pipelines.parse import parse_document
 from pipelines.parse.model import Report
-from pipelines.readers import read_bytes
-
-try:  # TEMP until the readers module has it
-    from pipelines.readers import read_regular_file
-except ImportError:  # pragma: no cover
-    from pathlib import Path as _P
-
-    def read_regular_file(path):  # type: ignore[no-redef]
-        return _P(path).read_bytes()
-
-
+from pipelines.readers import read_bytes, read_regular_file
 from pipelines.regions import gazetteer, resolve_organ
 from pipelines.workers import ItemTimeout
 

@@ -4,7 +4,14 @@ The zip container is checked before python-docx sees it: a DOCX is a zip archive
 truncated download or a zip bomb (a few kilobytes that claim gigabytes) must end as a
 one-line error, quickly and in bounded memory. The sizes checked are the ones the archive
 declares; Python's zipfile never inflates a member past its declared size, so the check
-bounds what python-docx can load.
+bounds what python-docx can load. python-docx inflates every part and parses every XML part
+into an lxml tree at once, so what matters is the XML: at most ``MAX_XML_BYTES`` of it
+(a real report's XML is under 5 MB; a 250 MB ``document.xml`` of numbered paragraphs, 2 MB
+zipped, took 53 s of CPU). XML in that budget costs at most about 300 MB as a tree (one
+element per 6 bytes of ``<w:p/>``, about 150 bytes each), and lxml's parser, with
+``huge_tree`` off as python-docx leaves it, refuses nesting deeper than 256 elements and a
+single text node over 10 MB, so the recursive walks below stay far inside Python's limit.
+Other parts (images, fonts) are kept as bytes, within ``MAX_TOTAL_BYTES``.
 
 The body is walked element by element rather than through ``Document.iter_inner_content()``
 because that yields only direct ``w:p``/``w:tbl`` children and silently skips content
@@ -27,18 +34,18 @@ from typing import TYPE_CHECKING
 import docx
 from docx.oxml.ns import qn
 
-from pipelines.document import Block, Document, Paragraph, Table
+from pipelines.document import MAX_COLUMNS, Block, Budget, Document, Paragraph, Table
 from pipelines.errors import UnreadableFile, UnsupportedFormat
 
 if TYPE_CHECKING:
     from lxml import etree
 
 MAX_MEMBERS = 5_000
-MAX_TOTAL_BYTES = 256 * 1024 * 1024  # declared uncompressed size of the whole archive
+MAX_XML_BYTES = 10 * 1024 * 1024  # declared uncompressed size of all XML parts together
+MAX_TOTAL_BYTES = 64 * 1024 * 1024  # declared uncompressed size of the whole archive
 MAX_RATIO = 200  # uncompressed / compressed, for members larger than RATIO_FLOOR
 RATIO_FLOOR = 1024 * 1024
-MAX_COLUMNS = 500  # a table grid wider than this is not a report table
-MAX_CELLS = 500_000  # grid positions of one table, merged cells expanded
+_XML_SUFFIXES = (".xml", ".rels", ".vml")
 
 _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 _W_P, _W_TBL, _W_TR, _W_TC = qn("w:p"), qn("w:tbl"), qn("w:tr"), qn("w:tc")
@@ -64,9 +71,11 @@ def check_container(data: bytes, path: str) -> None:
                 raise UnreadableFile(
                     path, f"压缩包内文件过多（{len(infos)}个）/ too many zip members"
                 )
-            total = 0
+            total = xml = 0
             for info in infos:
                 total += info.file_size
+                if info.filename.lower().endswith(_XML_SUFFIXES):
+                    xml += info.file_size
                 if info.flag_bits & 0x1:
                     raise UnreadableFile(path, "DOCX 压缩包已加密 / encrypted zip")
                 ratio = info.file_size / max(info.compress_size, 1)
@@ -76,6 +85,12 @@ def check_container(data: bytes, path: str) -> None:
                         f"疑似压缩炸弹：{info.filename} 压缩比 {ratio:.0f}:1 / "
                         "zip bomb suspected (compression ratio)",
                     )
+            if xml > MAX_XML_BYTES:
+                raise UnreadableFile(
+                    path,
+                    f"文档内容解压后体积过大（XML 共 {xml // (1024 * 1024)} MB，"
+                    f"上限 {MAX_XML_BYTES // (1024 * 1024)} MB）/ document XML too large",
+                )
             if total > MAX_TOTAL_BYTES:
                 raise UnreadableFile(
                     path,
@@ -136,15 +151,12 @@ def _clean(text: str) -> str:
     return " ".join(text.split())
 
 
-def _cell_text(tc: etree._Element) -> str:
-    return _clean(" ".join(b.text for b in _blocks(tc) if isinstance(b, Paragraph)))
+def _cell_text(tc: etree._Element, budget: Budget) -> str:
+    """A cell's paragraphs as one line; they count as rows of the document, to be safe."""
+    return _clean(" ".join(b.text for b in _blocks(tc, budget) if isinstance(b, Paragraph)))
 
 
 # --- tables -------------------------------------------------------------------------------------
-
-
-class _TableTooLarge(Exception):
-    pass
 
 
 def _attribute(element: etree._Element, name: str) -> object:
@@ -160,21 +172,21 @@ def _number(element: etree._Element, name: str, default: int) -> int:
     return value if isinstance(value, int) and value >= 0 else default
 
 
-def _grid(tbl: etree._Element) -> Table:
+def _grid(tbl: etree._Element, budget: Budget) -> Table:
     """Expand ``gridSpan``/``vMerge``/``hMerge`` into a dense grid with anchors.
 
-    Spans are clipped to ``MAX_COLUMNS`` and the grid to ``MAX_CELLS``: a crafted file must
-    not turn a few bytes of ``gridSpan`` into millions of expanded cells.
+    Spans are clipped to ``MAX_COLUMNS`` and every row is charged to ``budget`` as it is
+    laid out, with the table's full width: a crafted file must not turn a few bytes of
+    ``gridSpan`` into millions of expanded cells.
     """
     owner: dict[tuple[int, int], tuple[int, int]] = {}
     texts: dict[tuple[int, int], str] = {}
     width = 0
     rows = [tr for tr in tbl if tr.tag == _W_TR]
     for r, tr in enumerate(rows):
-        c = min(_number(tr, "grid_before", 0), MAX_COLUMNS)
+        c = _number(tr, "grid_before", 0)
         for tc in tr.iter(_W_TC):  # a plain grid: no nested tables, so every w:tc is a cell
-            if c >= MAX_COLUMNS:
-                break
+            budget.column(c)
             span = max(1, min(_number(tc, "grid_span", 1), MAX_COLUMNS - c))
             vmerge = _attribute(tc, "vMerge")
             hmerge = tc.find(f"{qn('w:tcPr')}/{qn('w:hMerge')}")
@@ -188,13 +200,15 @@ def _grid(tbl: etree._Element) -> Table:
                 anchor = owner[(r, c - 1)]
             else:
                 anchor = (r, c)
-                texts[anchor] = _cell_text(tc)
+                texts[anchor] = _cell_text(tc, budget)
             for dc in range(span):
                 owner[(r, c + dc)] = anchor
             c += span
-        width = max(width, c)
-        if width * (r + 1) > MAX_CELLS:
-            raise _TableTooLarge
+        # Rows laid out so far are charged again at the new width when the table widens.
+        budget.claim(1, max(width, c))
+        if c > width:
+            budget.claim(0, (c - width) * r)
+            width = c
     cells: list[list[str]] = []
     anchors: list[list[tuple[int, int]]] = []
     for r in range(len(rows)):
@@ -211,7 +225,7 @@ def _is_layout(tbl: etree._Element) -> bool:
 # --- the body -----------------------------------------------------------------------------------
 
 
-def _blocks(container: etree._Element) -> Iterator[Block]:
+def _blocks(container: etree._Element, budget: Budget) -> Iterator[Block]:
     for child in container:
         tag = child.tag
         if tag == _W_P:
@@ -219,24 +233,25 @@ def _blocks(container: etree._Element) -> Iterator[Block]:
             _run_text(child, chunk)
             for line in "".join(chunk).split("\n"):
                 if _clean(line):
+                    budget.paragraph()
                     yield Paragraph(_clean(line))
             for box in _text_boxes(child):
-                yield from _blocks(box)
+                yield from _blocks(box, budget)
         elif tag == _W_TBL:
             if _is_layout(child):
                 for tr in child:
                     if tr.tag == _W_TR:
-                        yield from _blocks(tr)
+                        yield from _blocks(tr, budget)
             else:
-                table = _grid(child)
+                table = _grid(child, budget)
                 if any(any(t for t in row) for row in table.cells):
                     yield table
         elif tag == _W_SDT:
             content = child.find(_W_SDT_CONTENT)
             if content is not None:
-                yield from _blocks(content)
+                yield from _blocks(content, budget)
         elif tag in _TRANSPARENT or tag == _W_TC:
-            yield from _blocks(child)
+            yield from _blocks(child, budget)
 
 
 def read_docx(data: bytes, path: str, fmt: str = "docx") -> Document:
@@ -252,10 +267,7 @@ def read_docx(data: bytes, path: str, fmt: str = "docx") -> Document:
         raise UnreadableFile(
             path, f"DOCX 文件已损坏，无法解析 / corrupt DOCX ({type(exc).__name__})"
         ) from exc
-    try:
-        blocks = list(_blocks(body))
-    except _TableTooLarge as exc:
-        raise UnreadableFile(path, "Word 文档中的表格过大 / table too large") from exc
+    blocks = list(_blocks(body, Budget(path)))
     if not blocks:
         raise UnreadableFile(path, "Word 文档中没有文字 / the document has no text")
     return Document(blocks=blocks, source=path, format=fmt, title=title)

@@ -4,14 +4,24 @@ Decoding is done here, before any HTML parser sees the bytes: lxml silently trun
 ``charset=gb2312`` page at the first character outside GB2312, and selectolax ignores the
 declaration. Every GB label is read as GB18030, the superset, and charset-normalizer is only
 asked, with the whole file, when there is no BOM, no declaration and the bytes are neither
-UTF-8 nor GB18030.
+UTF-8 nor GB18030, not even with a few damaged bytes.
+
+A file damaged in a few bytes (a stray 0xFF from a bad copy) is still read: when one of the
+encodings above decodes it with at most ``DAMAGE_FLOOR`` bytes, or ``DAMAGE_SHARE`` of the
+file, that it cannot decode, those bytes become U+FFFD and the report carries a warning.
+That is safe only outside the tables, where a lost byte costs a character of prose; in a
+table it could sit in a number or in the label that says what the number is, so a damaged
+cell makes the whole file refused (``Decoded.warnings``), as a more damaged file is.
 """
 
 from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 
+from pipelines.document import Block, Paragraph
 from pipelines.errors import UnreadableFile
 
 _BOMS = (
@@ -42,26 +52,92 @@ def declared_charset(data: bytes) -> str | None:
     return _canonical(m.group(1).decode("ascii", "ignore")) if m else None
 
 
-def decode(data: bytes, path: str, declared: str | None = None) -> tuple[str, str]:
-    """Return ``(text, encoding)``; raise UnreadableFile when the bytes are not text."""
+DAMAGE_FLOOR = 8  # undecodable bytes always tolerated outside the tables
+DAMAGE_SHARE = 0.001  # ... or this share of the file's bytes, if that is more
+_REPLACEMENT = "\ufffd"
+_EACH_BYTE = "xxgk-replace-each-byte"
+
+
+def _replace_each_byte(exc: UnicodeError) -> tuple[str, int]:
+    """One U+FFFD per undecodable byte, so that counting them counts the bytes."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return _REPLACEMENT * (exc.end - exc.start), exc.end
+
+
+codecs.register_error(_EACH_BYTE, _replace_each_byte)
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    text: str
+    encoding: str
+    damaged: int = 0  # undecodable bytes, each replaced by U+FFFD
+
+    def warnings(self, blocks: Iterable[Block], path: str) -> list[str]:
+        """The damage as a warning for the report; refused when it reached a table cell."""
+        if not self.damaged:
+            return []
+        label = "UTF-8" if self.encoding.startswith("utf-8") else self.encoding.upper()
+        damage = f"文件中有 {self.damaged} 个字节无法按 {label} 解码"
+        for block in blocks:
+            if isinstance(block, Paragraph):
+                continue
+            if any(_REPLACEMENT in cell for row in block.cells for cell in row):
+                raise UnreadableFile(
+                    path,
+                    f"{damage}，其中有的在表格里 / {self.damaged} undecodable bytes, "
+                    "some inside a table",
+                )
+        return [f"{damage}，已替换为 {_REPLACEMENT}；表格中的数字未受影响"]
+
+
+def _tolerable(damaged: int, size: int) -> bool:
+    return damaged <= max(DAMAGE_FLOOR, size * DAMAGE_SHARE)
+
+
+def _repaired(data: bytes, name: str) -> Decoded | None:
+    """``data`` read as ``name`` with its few undecodable bytes replaced, if they are few.
+
+    The fast built-in "replace" pass counts the damaged spots first, so a file that is not
+    this encoding at all costs no Python call per bad byte.
+    """
+    if not _tolerable(data.decode(name, "replace").count(_REPLACEMENT), len(data)):
+        return None
+    text = data.decode(name, _EACH_BYTE)
+    damaged = text.count(_REPLACEMENT)
+    return Decoded(text, name, damaged) if _tolerable(damaged, len(data)) else None
+
+
+def decode(data: bytes, path: str, declared: str | None = None) -> Decoded:
+    """The text of ``data``; raise UnreadableFile when the bytes are not text."""
     for bom, name in _BOMS:
         if data.startswith(bom):
             try:
-                return data.decode(name), name
+                return Decoded(data.decode(name), name)
             except UnicodeDecodeError as exc:
-                raise UnreadableFile(path, f"文件编码损坏（{name}）/ broken {name} text") from exc
-    candidates = [c for c in (declared, "utf-8", "gb18030") if c]
-    for name in dict.fromkeys(candidates):
+                repaired = _repaired(data, name)
+                if repaired is None:
+                    raise UnreadableFile(
+                        path, f"文件编码损坏（{name}）/ broken {name} text"
+                    ) from exc
+                return repaired
+    candidates = list(dict.fromkeys(c for c in (declared, "utf-8", "gb18030") if c))
+    for name in candidates:
         try:
-            return data.decode(name), name
+            return Decoded(data.decode(name), name)
         except UnicodeDecodeError:
             continue
+    for name in candidates:
+        repaired = _repaired(data, name)
+        if repaired is not None:
+            return repaired
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
     if best is None:
         raise UnreadableFile(path, "无法识别文件编码，不是文本文件 / not a text file")
-    return str(best), best.encoding
+    return Decoded(str(best), best.encoding)
 
 
 def looks_binary(text: str) -> bool:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import pypdfium2 as pdfium
 
-from pipelines.document import Block, Document, Paragraph, Table
+from pipelines.document import Block, Budget, Document, Paragraph, Table
 from pipelines.errors import UnreadableFile
 from pipelines.readers.pdf_layout import (
     Line,
@@ -146,10 +146,10 @@ def _is_furniture(line: Line, height: float) -> bool:
     return in_margin and bool(_FOOTER.match(line.text.strip()))
 
 
-def _read_page(content: PageContent, number: int) -> _Page:
+def _read_page(content: PageContent, number: int, budget: Budget) -> _Page:
     """One page's characters and shapes as lines and tables."""
     chars = content.chars
-    tables = find_tables(content.shapes, chars)
+    tables = find_tables(content.shapes, chars, budget)
     used = set().union(*(t.chars for t in tables)) if tables else set()
     prose = [c for c in chars if id(c) not in used and c["upright"]]
     lines = [Line.of(group) for group in group_lines(prose)]
@@ -273,15 +273,20 @@ def _blocks(pages: list[_Page]) -> Iterator[Block]:
 
 
 def read_pdf(data: bytes, path: str) -> Document:
+    budget = Budget(path)  # tables are charged as each page is read, paragraphs here
     with _PDFIUM:
-        count, title, pages = _read_pages(data, path)
-    blocks = list(_blocks(pages))
+        count, title, pages = _read_pages(data, path, budget)
+    blocks: list[Block] = []
+    for block in _blocks(pages):
+        if isinstance(block, Paragraph):
+            budget.paragraph()
+        blocks.append(block)
     if not blocks:
         raise UnreadableFile(path, "PDF 中没有可提取的文字 / PDF has no text")
     return Document(blocks=blocks, source=path, format="pdf", title=title, pages=count)
 
 
-def _read_pages(data: bytes, path: str) -> tuple[int, str | None, list[_Page]]:
+def _read_pages(data: bytes, path: str, budget: Budget) -> tuple[int, str | None, list[_Page]]:
     """Page count, title and every page's lines and tables, each page loaded once."""
     pdf = _open(data, path)
     try:
@@ -296,7 +301,7 @@ def _read_pages(data: bytes, path: str) -> tuple[int, str | None, list[_Page]]:
             finally:
                 textpage.close()  # memory stays one page deep
                 page.close()
-            pages.append(_read_page(content, number))
+            pages.append(_read_page(content, number, budget))
         check.refuse(path)
         title = (pdf.get_metadata_dict().get("Title") or "").strip() or None
     finally:

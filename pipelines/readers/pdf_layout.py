@@ -21,7 +21,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from pipelines.document import Table
+from pipelines.document import Budget, Table
 from pipelines.readers.pdf_page import Char, Shape
 from pipelines.readers.pdf_tables import find_tables as ruled_tables
 
@@ -217,12 +217,14 @@ def _compact(
 
 
 def _grid(
-    cell_boxes: list[tuple[float, float, float, float]], chars: list[Char]
+    cell_boxes: list[tuple[float, float, float, float]], chars: list[Char], budget: Budget
 ) -> tuple[list[list[str]], list[list[tuple[int, int]]], list[float], list[float]]:
     xs = _snap(v for b in cell_boxes for v in (b[0], b[2]))
     ys = _snap(v for b in cell_boxes for v in (b[1], b[3]))
     if len(xs) < 2 or len(ys) < 2:
         return [], [], xs, ys
+    budget.column(len(xs) - 2)  # the grid is charged before it is built
+    budget.claim(len(ys) - 1, (len(xs) - 1) * (len(ys) - 1))
     owner: dict[tuple[int, int], tuple[int, int]] = {}
     for x0, top, x1, bottom in cell_boxes:
         c0, c1 = _nearest(xs, x0), max(_nearest(xs, x1), _nearest(xs, x0) + 1)
@@ -307,11 +309,12 @@ def _closing_edges(
     return edges
 
 
-def find_tables(shapes: list[Shape], chars: list[Char]) -> list[TableBox]:
+def find_tables(shapes: list[Shape], chars: list[Char], budget: Budget) -> list[TableBox]:
     """Ruled tables among a page's drawn ``shapes``, top to bottom, with their text.
 
     A "table" of one column is a box around prose (or WPS's line backgrounds that slipped
-    through): it is left to the paragraph flow.
+    through): it is left to the paragraph flow. Each grid is charged to ``budget``, the
+    document's, before it is built.
     """
     rulings = [o for o in shapes if _is_ruling(o)]
     if not rulings:
@@ -328,7 +331,7 @@ def find_tables(shapes: list[Shape], chars: list[Char]) -> list[TableBox]:
     out: list[TableBox] = []
     for t in sorted(found, key=lambda t: (t.bbox[1], t.bbox[0])):
         mine = [ch for ch in chars if _inside(ch, t.bbox, pad=1.0)]
-        cells, anchors, xs, ys = _grid(t.cells, mine)
+        cells, anchors, xs, ys = _grid(t.cells, mine, budget)
         if not cells:
             continue
         table, rows = _compact(cells, anchors)
