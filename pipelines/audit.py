@@ -6,12 +6,22 @@ P1–P3 and S4 for what merely looks wrong (``warning``; S1–S3 need two years 
 the warehouse, ``pipelines.warehouse.load``), plus X1 for a count stated in the
 prose that the table contradicts. Blank component cells count as 0 (P3); a blank total
 whose components are not all zero is reported as a missing total, not as a mismatch.
+
+The rest are xxgk's own, not the template's. Part 二 has no identity of its own, so they
+add what plain logic guarantees inside one report (A1–A3: an item count cannot fall below
+zero, documents issued and not repealed are still in force, money is not spent on no
+projects), magnitudes no organ can have (R1 implausible, R2 not even storable; the limits
+live in ``catalog.PLAUSIBLE_MAX``), X2 for a part 二 figure the prose states otherwise, and
+B1/B2 for a 总计 or a part 四 group left blank where the arithmetic, reading blanks as 0,
+cannot see a lost cell. Severity follows the spec's line: ``error`` for what cannot be
+true, ``warning`` for what only looks wrong.
 """
 
 from __future__ import annotations
 
 from pipelines import catalog
 from pipelines.catalog import APPLICANT_KEYS, APPLICANT_LABELS, LEGAL_APPLICANTS
+from pipelines.parse.labels import too_long_number
 from pipelines.parse.model import Fact, Finding, Number, Report
 
 _RESULT_ROWS = ("outcome.granted", "outcome.partial")
@@ -32,6 +42,24 @@ RULE_TITLES = {
     "S3": "上一年项目数量＝前一年报告的上一年项目数量＋本年增/减",
     "S4": "本年新公开数量不应超过对外公开总数量",
     "X1": "正文所述数字与表格不一致",
+    "A1": "上一年项目数量＋本年增/减（本年项目数量）不能为负",
+    "A2": "本年制发件数－本年废止件数不应超过现行有效件数",
+    "A3": "采购项目数量为0时采购总金额应为0",
+    "B1": "总计空白而同行各格填有数字（均为0）",
+    "B2": "第四部分一组（或整行）全部空白",
+    "R1": "数字超出同类数字的合理范围",
+    "R2": "数字位数超过可精确保存的上限，未读取",
+    "X2": "正文所述主动公开数字与第二部分表格不一致",
+}
+# The part 二 rows whose 2019 item counts (上一年项目数量, 本年增/减) A1 checks.
+_ITEM_ROWS = tuple(
+    row for t in catalog.ACTIVE_TABLES["2019"] if "net_change" in t.columns for row in t.rows
+)
+# What a prose figure is compared with: 制发 is the 2019 edition's 本年新制作数量 too.
+_STATED_COLUMNS = {
+    "issued": ("issued", "new_made"),
+    "repealed": ("repealed",),
+    "in_force": ("in_force",),
 }
 
 
@@ -209,7 +237,222 @@ def audit_report(report: Report) -> list[Finding]:
             [(f"{group}.{o}", None) for o, _ in catalog.REVIEW_OUTCOMES if o != "total"],
             f"第四部分“{glabel}”",
         )
+    out.extend(_blank_totals(cells, metrics))
+    out.extend(_blank_review(cells))
     out.extend(_plausibility(report, cells))
+    out.extend(_active_logic(cells))
+    out.extend(_magnitudes(report))
+    out.extend(_stated_figures(report, cells))
+    return out
+
+
+_REVIEW_PARTS = {
+    g: tuple(f"{g}.{o}" for o, _ in catalog.REVIEW_OUTCOMES) for g, _ in catalog.REVIEW_GROUPS
+}
+
+
+def _blank_totals(cells: _Cells, metrics: dict[str, None]) -> list[Finding]:
+    """B1: a blank 总计 beside printed parts that are all 0 (P3 takes the non-zero case).
+
+    The arithmetic reads a blank as 0, so such a row adds up; but the template prints every
+    总计, and a 总计 that went missing while its row printed numbers is how a dropped or
+    shifted cell shows (the cells after it move left, the last one is left empty).
+    """
+    out: list[Finding] = []
+    by_cell = cells.by_cell
+    rows = [((m, "total"), [(m, a) for a in APPLICANT_KEYS[:-1]]) for m in metrics]
+    rows += [((keys[-1], None), [(k, None) for k in keys[:-1]]) for keys in _REVIEW_PARTS.values()]
+    for total, parts in rows:
+        fact = by_cell.get(total)
+        if fact is None or fact.value is not None or fact.unreadable:
+            continue
+        printed = [f for p in parts if (f := by_cell.get(p)) is not None and f.value is not None]
+        if printed and not any(f.value for f in printed):
+            metric = total[0]
+            if total[1] == "total":
+                where = f"第三部分“{catalog.METRICS_BY_KEY[metric].label}”行"
+            else:
+                where = f"第四部分“{dict(catalog.REVIEW_GROUPS)[metric.rsplit('.', 1)[0]]}”"
+            out.append(
+                Finding(
+                    "B1",
+                    "warning",
+                    f"{where}：总计一格空白，而同行其他格填有数字（均为0），总计应填0",
+                    0,
+                    None,
+                    (_address(*total), *(f.cell for f in printed)),
+                )
+            )
+    return out
+
+
+def _blank_review(cells: _Cells) -> list[Finding]:
+    """B2: a report with no case prints 0s in part 四; a group of five cells left blank is
+    a statistic not reported (or a row cut short, which the readers pad blank)."""
+    blank = [
+        g
+        for g, keys in _REVIEW_PARTS.items()
+        if all(
+            (f := cells.by_cell.get((k, None))) is not None and f.value is None and not f.unreadable
+            for k in keys
+        )
+    ]
+    if len(blank) == len(_REVIEW_PARTS):
+        text = "第四部分行政复议、行政诉讼的15格全部空白，未填报任何数字（没有案件应填0）"
+        return [Finding("B2", "warning", text, None, None, catalog.REVIEW_KEYS)]
+    labels = dict(catalog.REVIEW_GROUPS)
+    return [
+        Finding(
+            "B2",
+            "warning",
+            f"第四部分“{labels[g]}”的5格全部空白，未填报（没有案件应填0）",
+            None,
+            None,
+            _REVIEW_PARTS[g],
+        )
+        for g in blank
+    ]
+
+
+def _cell_label(f: Fact) -> str:
+    label = catalog.METRICS_BY_KEY[f.metric].label
+    return label + (f"（{APPLICANT_LABELS[f.applicant]}）" if f.applicant else "")
+
+
+def _magnitudes(report: Report) -> list[Finding]:
+    """R1: beyond what any organ prints (``catalog.PLAUSIBLE_MAX``); R2: a number with more
+    digits than a DOUBLE keeps, which the parser refused to round and left unread."""
+    out: list[Finding] = []
+    limits = catalog.PLAUSIBLE_MAX_BY_METRIC
+    for f in report.facts:
+        limit = limits.get(f.metric)
+        if limit is None:
+            continue
+        if f.value is None:
+            if f.raw and too_long_number(f.raw):
+                out.append(
+                    Finding(
+                        "R2",
+                        "error",
+                        f"“{_cell_label(f)}”填报为{f.raw}，超过{catalog.MAX_EXACT_DIGITS}位"
+                        "有效数字，不可能是真实数字，也无法精确保存，未读取",
+                        None,
+                        None,
+                        (f.cell,),
+                    )
+                )
+            continue
+        if abs(f.value) > limit:
+            out.append(
+                Finding(
+                    "R1",
+                    "warning",
+                    f"“{_cell_label(f)}”填报为{f.raw or _fmt(f.value)}，超出同类数字的合理范围"
+                    f"（不超过{limit:,}），请核对单位或是否多填了数字",
+                    limit,
+                    f.value,
+                    (f.cell,),
+                )
+            )
+    return out
+
+
+def _values(cells: _Cells, *metrics: str) -> list[Number] | None:
+    """The printed values of the bare (part 二) cells, or None if any is absent or blank."""
+    out = []
+    for metric in metrics:
+        f = cells.get(metric)
+        if f is None or f.value is None:
+            return None
+        out.append(f.value)
+    return out
+
+
+def _active_logic(cells: _Cells) -> list[Finding]:
+    """A1–A3: what one report's part 二 cells cannot say at once."""
+    out: list[Finding] = []
+    # A1 (2019 edition): 本年增/减 is the change from 上一年项目数量, so their sum is this
+    # year's item count, which cannot be negative (the same sum S3 carries across years).
+    for row in _ITEM_ROWS:
+        keys = (f"active.{row}.prev_items", f"active.{row}.net_change")
+        got = _values(cells, *keys)
+        if got is not None and got[0] + got[1] < 0:
+            label = catalog.ACTIVE_ROWS_BY_KEY[row].label
+            out.append(
+                Finding(
+                    "A1",
+                    "error",
+                    f"“{label}”上一年项目数量为{_fmt(got[0])}，本年增/减为{_fmt(got[1])}，"
+                    f"本年项目数量将为{_fmt(got[0] + got[1])}，不能为负",
+                    0,
+                    got[0] + got[1],
+                    keys,
+                )
+            )
+    # A2 (2021 edition): S2 says 现行有效 = last year's 现行有效 + 制发 − 废止, and last
+    # year's stock is not negative, so 制发 − 废止 ≤ 现行有效 (a warning, as S2 is: a
+    # document that lapses without being repealed breaks it).
+    for row in ("rules", "normative_docs"):
+        keys = (f"active.{row}.issued", f"active.{row}.repealed", f"active.{row}.in_force")
+        got = _values(cells, *keys)
+        if got is not None and got[0] - got[1] > got[2]:
+            label = catalog.ACTIVE_ROWS_BY_KEY[row].label
+            out.append(
+                Finding(
+                    "A2",
+                    "warning",
+                    f"“{label}”本年制发{_fmt(got[0])}件、废止{_fmt(got[1])}件，"
+                    f"现行有效件数却只有{_fmt(got[2])}件（至少应为{_fmt(got[0] - got[1])}件）",
+                    got[0] - got[1],
+                    got[2],
+                    keys,
+                )
+            )
+    # A3 (2019 edition): 采购总金额 is spent on the 采购项目; none, no money.
+    keys = ("active.procurement.projects", "active.procurement.amount_wan")
+    got = _values(cells, *keys)
+    if got is not None and got[0] == 0 and got[1] > 0:
+        out.append(
+            Finding(
+                "A3",
+                "error",
+                f"“政府集中采购”采购项目数量为0，采购总金额却为{_fmt(got[1])}万元",
+                0,
+                got[1],
+                keys,
+            )
+        )
+    return out
+
+
+def _stated_figures(report: Report, cells: _Cells) -> list[Finding]:
+    """X2: a part 二 figure part 一 states that the table contradicts (like X1, xxgk's own
+    check; only when no stated figure for that cell matches, since prose gives sub-counts)."""
+    out: list[Finding] = []
+    by_metric: dict[str, list] = {}
+    for s in report.stated_figures:
+        by_metric.setdefault(s.metric, []).append(s)
+    for metric, stated in by_metric.items():
+        _, row, column = metric.split(".")
+        for col in _STATED_COLUMNS[column]:
+            fact = cells.get(f"active.{row}.{col}")
+            if fact is None:
+                continue
+            if fact.value is not None and all(s.value != fact.value for s in stated):
+                s = stated[0]
+                label = catalog.METRICS_BY_KEY[fact.metric].label
+                out.append(
+                    Finding(
+                        "X2",
+                        "warning",
+                        f"正文称{label}为{s.value}件（“{s.sentence}”），但第二部分表格填报为"
+                        f"{_fmt(fact.value)}件",
+                        s.value,
+                        fact.value,
+                        (fact.metric,),
+                    )
+                )
+            break
     return out
 
 

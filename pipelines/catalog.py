@@ -502,3 +502,64 @@ METRICS: tuple[Metric, ...] = (
     *_review_metrics(),
 )
 METRICS_BY_KEY: dict[str, Metric] = {m.key: m for m in (*METRICS, *DERIVED_METRICS)}
+
+# ---------------------------------------------------------------------------------------------
+# Plausible magnitudes (audit rules R1, R2; the parser's cap on digits)
+# ---------------------------------------------------------------------------------------------
+
+# A DOUBLE (the warehouse's facts.value) holds every number of up to 15 significant digits
+# exactly (IEEE 754 guarantees 15 decimal digits round-trip), and a BIGINT (prose_counts.value)
+# holds every 15-digit integer. A printed number with more digits than that cannot be
+# stored as printed and is no count any organ could have (10^15 is 10^5 times the population
+# of the earth), so the parser reads it as unreadable text, never as a rounded float.
+MAX_EXACT_DIGITS = 15
+
+# Above these a printed number is implausible (a warning, R1), not impossible. Each limit is
+# an order-of-magnitude judgement (reasons below), set well above the largest real figures of
+# its kind, so that a wrong unit, a pasted phone number or two cells run together stands out
+# while a big organ's real figures do not. They are national limits: the audit does not know
+# whether an organ is a province or a county department.
+# - documents (规章, 规范性文件: made, published, issued, repealed, in force): a province has
+#   a few thousand normative documents in force; 10^5 leaves room for a 2019 report that
+#   counts every published item as 对外公开总数量.
+# - items (上一年项目数量, 本年增/减, 采购项目数量): power lists and procurement projects run
+#   to thousands, tens of thousands for a province.
+# - decisions (处理决定数量): 行政处罚 including traffic tickets reach millions a year in a
+#   big city; 10^8 is more than any one organ decides.
+# - amounts (万元): the template notes city aggregates of 10^5 万元; a province's collective
+#   procurement is about 10^7 万元 (1000亿元); 10^8 万元 is 1万亿元.
+# - requests (part 三): the busiest governments see tens of thousands of requests a year.
+# - review (part 四): review and litigation cases run to hundreds, thousands at most.
+PLAUSIBLE_MAX: dict[str, int] = {
+    "documents": 10**5,
+    "items": 10**6,
+    "decisions": 10**8,
+    "amount_wan": 10**8,
+    "requests": 10**6,
+    "review": 10**5,
+}
+PLAUSIBLE_KIND_BY_COLUMN: dict[str, str] = {
+    "new_made": "documents",
+    "new_published": "documents",
+    "total_published": "documents",
+    "issued": "documents",
+    "repealed": "documents",
+    "in_force": "documents",
+    "prev_items": "items",
+    "net_change": "items",
+    "projects": "items",
+    "decisions": "decisions",
+    "amount_wan": "amount_wan",
+}
+
+
+def _plausible_limits() -> dict[str, int]:
+    out = {}
+    for m in METRICS:
+        kind = PLAUSIBLE_KIND_BY_COLUMN[m.key.rsplit(".", 1)[1]] if m.table == "active" else m.table
+        out[m.key] = PLAUSIBLE_MAX[kind]
+    return out
+
+
+# The largest plausible absolute value of every printed metric (``PLAUSIBLE_MAX``).
+PLAUSIBLE_MAX_BY_METRIC: dict[str, int] = _plausible_limits()

@@ -84,3 +84,63 @@ def test_negative_count_is_p1(tmp_path: Path) -> None:
     assert [(f.rule, f.cells) for f in report.findings if f.rule == "P1"] == [
         ("P1", ("active.rules.new_made",))
     ]
+
+
+def test_blank_total_beside_printed_zeros_is_b1(tmp_path: Path) -> None:
+    """A dropped last cell leaves the row's 总计 blank; the arithmetic still adds up (0)."""
+    row = "\t\t2. 其他法律行政法规禁止公开\t0\t0\t0\t0\t0\t0\t0"
+    assert row in SEED_TEXT
+    report = parse_file(_write(tmp_path, SEED_TEXT.replace(row, row[: -len("0")])))
+    b1 = [f for f in report.findings if f.rule == "B1"]
+    assert [(f.severity, f.cells[0], f.expected, f.actual, len(f.cells)) for f in b1] == [
+        ("warning", "outcome.denied.law_prohibited@total", 0, None, 7)
+    ]
+    # A row printed all blank is a row printed blank, not a lost total.
+    all_blank = SEED_TEXT.replace(row, "\t\t2. 其他法律行政法规禁止公开" + "\t" * 7)
+    assert not [f for f in parse_file(_write(tmp_path, all_blank)).findings if f.rule == "B1"]
+
+
+def test_part_4_left_blank_is_b2(tmp_path: Path) -> None:
+    numbers = "\t".join(["0"] * 15)
+    all_blank = parse_file(_write(tmp_path, SEED_TEXT.replace(numbers, "\t" * 14)))
+    assert [(f.rule, f.severity, len(f.cells)) for f in all_blank.findings if f.rule == "B2"] == [
+        ("B2", "warning", 15)
+    ]
+    # Only 未经复议直接起诉 left blank: one finding naming its five cells.
+    direct_blank = "\t".join(["0"] * 5 + [""] * 5 + ["0"] * 5)
+    report = parse_file(_write(tmp_path, SEED_TEXT.replace(numbers, direct_blank)))
+    assert [f.cells for f in report.findings if f.rule == "B2"] == [
+        tuple(
+            f"litigation.direct.{o}" for o in ("upheld", "corrected", "other", "pending", "total")
+        )
+    ]
+
+
+def test_a_23_digit_count_is_r2_and_never_a_float(tmp_path: Path) -> None:
+    huge = "12345678901234567890123"
+    text = SEED_TEXT.replace("\t(一) 予以公开\t3\t", f"\t(一) 予以公开\t{huge}\t")
+    report = parse_file(_write(tmp_path, text))
+    cell = report.fact_map()["outcome.granted@natural_person"]
+    assert (cell.value, cell.raw) == (None, huge)
+    assert [(f.rule, f.severity, f.cells) for f in report.findings if f.rule == "R2"] == [
+        ("R2", "error", ("outcome.granted@natural_person",))
+    ]
+    # Nothing larger than a 15-digit number reaches a fact or a finding.
+    numbers = [f.value for f in report.facts] + [
+        n for f in report.findings for n in (f.expected, f.actual)
+    ]
+    assert all(n is None or abs(n) < 10**15 for n in numbers)
+
+
+def test_an_implausible_request_count_is_r1(tmp_path: Path) -> None:
+    """Two million new requests in one 区政府办 (limit 10^6): a warning, as printed."""
+    text = SEED_TEXT.replace(
+        "一、本年新收政府信息公开申请数量\t\t4\t0\t0\t0\t0\t0\t4\t",
+        "一、本年新收政府信息公开申请数量\t\t2000000\t0\t0\t0\t0\t0\t2000000\t",
+    )
+    report = parse_file(_write(tmp_path, text))
+    r1 = [(f.cells, f.expected, f.actual) for f in report.findings if f.rule == "R1"]
+    assert r1 == [
+        (("requests.new_received@natural_person",), 1_000_000, 2_000_000),
+        (("requests.new_received@total",), 1_000_000, 2_000_000),
+    ]

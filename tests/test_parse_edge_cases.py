@@ -146,3 +146,34 @@ def test_review_row_with_a_blank_first_cell_or_all_blank() -> None:
     all_blank = parse(SEED.replace(numbers, "\t".join([""] * 15)))
     assert [f.value for f in all_blank.facts if f.table == "review"] == [None] * 15
     assert not any("第四部分" in w for w in all_blank.warnings)
+
+
+def test_text_in_a_part_3_cell_is_named_and_shifts_nothing() -> None:
+    """“三” for 3: before, it joined the label and the row slid one column left."""
+    report = parse(SEED.replace("\t(一) 予以公开\t3\t", "\t(一) 予以公开\t三\t"))
+    assert row(report, "outcome.granted") == [None, 0, 0, 0, 0, 0, 3]
+    assert report.fact_map()["outcome.granted@natural_person"].raw == "三"
+    assert report.warnings == ["第三部分“予以公开”一行“自然人”列一格“三”不是数字，未读取"]
+    # And the audit sees 0 + … = 3 in that row.
+    h3 = [(f.expected, f.actual) for f in report.findings if f.rule == "H3"]
+    assert h3 == [(0, 3)]
+
+
+def test_text_in_the_last_part_3_cell_is_named() -> None:
+    report = parse(
+        SEED.replace(
+            "\t\t5. 属于三类内部事务信息\t1\t0\t0\t0\t0\t0\t1",
+            "\t\t5. 属于三类内部事务信息\t1\t0\t0\t0\t0\t0\t壹",
+        )
+    )
+    assert row(report, "outcome.denied.internal_affairs") == [1, 0, 0, 0, 0, 0, None]
+    assert report.warnings == ["第三部分“属于三类内部事务信息”一行“总计”列一格“壹”不是数字，未读取"]
+
+
+def test_text_in_a_part_4_cell_is_named_and_shifts_nothing() -> None:
+    numbers = "\t".join(["0"] * 15)
+    report = parse(SEED.replace(numbers, "\t".join(["0", "2.6e3", *["0"] * 13])))
+    review = [f.value for f in report.facts if f.table == "review"]
+    assert review == [0, None, *[0] * 13]
+    assert report.warnings == ["第四部分“行政复议·结果纠正”一格“2.6e3”不是数字，未读取"]
+    assert not any("第四部分" in w for w in parse(SEED).warnings)

@@ -15,7 +15,7 @@ from pipelines.errors import NotAReport
 from pipelines.parse.active_table import parse_active
 from pipelines.parse.metadata import read_metadata
 from pipelines.parse.model import Fact, Finding, ProseCount, Region, Report
-from pipelines.parse.prose import prose_counts
+from pipelines.parse.prose import read_prose
 from pipelines.parse.requests_table import expected_rows, parse_requests
 from pipelines.parse.review_table import parse_review
 from pipelines.parse.sections import find_sections
@@ -101,7 +101,8 @@ def parse_document(doc: Document, overrides: Overrides | None = None) -> Report:
     prose_paragraphs = [b.text for b in doc.blocks if isinstance(b, Paragraph)]
     head = {id(r) for r in sections.before(2)}
     part1 = [_row_text(r) for r in rows if id(r) in head and len(r) == 1]
-    counts = prose_counts(part1 if part1 else prose_paragraphs[:40])
+    prose = read_prose(part1 if part1 else prose_paragraphs[:40])
+    warnings.extend(prose.warnings)
 
     region = overrides.region
     if region is None:
@@ -120,7 +121,8 @@ def parse_document(doc: Document, overrides: Overrides | None = None) -> Report:
         edition=edition,
         region=region,
         facts=[*active.facts, *requests.facts, *review.facts],
-        prose_counts=counts,
+        prose_counts=prose.counts,
+        stated_figures=prose.figures,
         warnings=[*doc.warnings, *warnings, *active.warnings, *requests.warnings, *review.warnings],
         table_editions=table_editions,
         subtotals=requests.subtotals,

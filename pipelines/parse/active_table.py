@@ -3,6 +3,11 @@
 Columns are mapped by their header labels and fall back on the edition's layout by
 position when a header is truncated or lost (a ``<br>`` in a header cell, a page break that
 eats the 信息内容 cell). Amounts are normalised to 万元 with the printed text kept.
+
+Part 二 has almost no arithmetic to betray a lost number, so what the reader cannot place
+is said aloud: a cell that is not a number, and a row the printed layout has but the report
+lacks (each captioned sub-table is expected in the edition its own header shows, because
+real reports mix the 2019 and 2021 layouts).
 """
 
 from __future__ import annotations
@@ -12,7 +17,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from pipelines import catalog
-from pipelines.parse.labels import Value, fit_values, normalize, split_label_values, strip_numbering
+from pipelines.parse.labels import (
+    Value,
+    fit_values,
+    normalize,
+    split_label_values,
+    strip_numbering,
+    unreadable_reason,
+)
 from pipelines.parse.model import Fact
 from pipelines.parse.sections import is_page_footer
 
@@ -74,12 +86,51 @@ def _amount(v: Value, header_unit: str | None) -> tuple[float | int | None, str 
     return v.number, unit
 
 
+def _caption(item: str | None) -> str:
+    return f"第二十条第（{item}）项" if item else ""
+
+
+def _column_label(edition: str, item: str | None, col: str) -> str:
+    """The column's label as the edition prints it under that caption."""
+    for table in catalog.ACTIVE_TABLES[edition]:
+        if (item is None or table.item == item) and col in table.columns:
+            return table.column_labels[table.columns.index(col)]
+    return catalog.ACTIVE_COLUMNS_BY_KEY[col].label
+
+
+def _layout_edition(item: str, columns: list[str] | None, edition: str) -> str:
+    """The edition whose layout a captioned sub-table's header shows (its own, if mapped)."""
+    if columns:
+        for e in catalog.EDITIONS:
+            table = catalog.active_table(e, item)
+            if table is not None and set(table.columns) == set(columns):
+                return e
+    return edition
+
+
+def missing_rows(
+    edition: str, layouts: dict[str, str], rows_seen: set[str]
+) -> list[tuple[str, str]]:
+    """(item, row key) of every row the printed layout has and the report does not.
+
+    A caption the report prints is expected in the layout its header shows; a caption it
+    does not print at all, in the detected edition's layout.
+    """
+    out = []
+    for table in catalog.ACTIVE_TABLES[edition]:
+        layout = catalog.active_table(layouts.get(table.item, edition), table.item) or table
+        out.extend((table.item, row) for row in layout.rows if row not in rows_seen)
+    return out
+
+
 def parse_active(rows: list[list[str]], year: int | None) -> ActiveTable:
     out = ActiveTable()
     item: str | None = None
     columns: list[str] | None = None
     header_unit: str | None = None
     seen: set[str] = set()
+    rows_seen: set[str] = set()  # row keys recognised, read or not
+    layouts: dict[str, str] = {}  # caption item -> the edition its header shows
 
     # The edition shows in the headers; read it first so truncated headers can fall back.
     for cells in rows:
@@ -105,6 +156,7 @@ def parse_active(rows: list[list[str]], year: int | None) -> ActiveTable:
         m = _CAPTION.search(text)
         if m:
             item, columns, header_unit = m.group(1), None, None
+            layouts.setdefault(item, edition)
             continue
         has_numbers = any(not v.blank for v in values)
         if not has_numbers and ("信息内容" in text or any(_column(x) for x in labels)):
@@ -115,14 +167,17 @@ def parse_active(rows: list[list[str]], year: int | None) -> ActiveTable:
                 columns = [c for c in mapped if c]
             else:
                 columns = None  # truncated header: the layout decides by position
+            if item is not None:
+                layouts[item] = _layout_edition(item, columns, edition)
             continue
         if not labels or not values:
             continue
         row_key = _row_key(labels[0]) or _row_key(text)
         if row_key is None:
-            if has_numbers:
+            if has_numbers or any(v.unreadable for v in values):
                 out.warnings.append(f"第二部分未能识别的行：“{' '.join(labels)}”")
             continue
+        rows_seen.add(row_key)
         cols = columns
         if cols is None or not all(f"active.{row_key}.{c}" in catalog.METRICS_BY_KEY for c in cols):
             cols = default_columns(row_key)
@@ -140,6 +195,10 @@ def parse_active(rows: list[list[str]], year: int | None) -> ActiveTable:
             if metric in seen:
                 continue
             seen.add(metric)
+            if v.unreadable:
+                column = _column_label(edition, item, col)
+                where = f"第二部分{_caption(item)}“{labels[0]}”一行“{column}”列"
+                out.warnings.append(f"{where}一格{unreadable_reason(v.raw)}")
             if col == "amount_wan":
                 number, unit = _amount(v, header_unit)
                 if unit is None and number:
@@ -149,4 +208,8 @@ def parse_active(rows: list[list[str]], year: int | None) -> ActiveTable:
                 out.facts.append(Fact("active", metric, None, number, raw, "万元"))
             else:
                 out.facts.append(Fact("active", metric, None, v.number, v.raw, v.unit))
+    if out.facts:
+        for table_item, row in missing_rows(edition, layouts, rows_seen):
+            label = catalog.ACTIVE_ROWS_BY_KEY[row].label
+            out.warnings.append(f"第二部分缺少“{label}”一行（{_caption(table_item)}）")
     return out

@@ -14,6 +14,8 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import NamedTuple
 
+from pipelines.catalog import MAX_EXACT_DIGITS
+
 _QUOTES = str.maketrans({c: "" for c in "“”\"'‘’「」『』"})
 _SPACE = re.compile(r"\s+")
 _DASHES = str.maketrans({"－": "-", "—": "-", "–": "-", "―": "-", "−": "-", "﹣": "-"})
@@ -52,16 +54,56 @@ _NUMBER = re.compile(r"^([+-]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(万元|亿元|�
 
 
 class Value(NamedTuple):
-    """A parsed cell: ``number`` is None for a blank cell."""
+    """A parsed cell: ``number`` is None for a blank cell and for an unreadable one.
+
+    ``unreadable`` marks a cell that stands where a number belongs but cannot be read as one
+    (``二千``, ``2.6e3``, a number too long to store exactly): it is kept in its column, so
+    the cells after it do not shift, and the table readers warn about it; its ``raw`` text
+    is what tells it from a blank.
+    """
 
     number: int | float | None
     raw: str
     unit: str | None = None
     signed: bool = False  # printed with an explicit + or -
+    unreadable: bool = False
 
     @property
     def blank(self) -> bool:
         return self.number is None
+
+
+def _too_long(digits: str, frac: str = "") -> bool:
+    """More significant digits than a DOUBLE keeps exactly (``catalog.MAX_EXACT_DIGITS``)."""
+    significant = (digits + frac.lstrip(".")).lstrip("0")
+    if frac:
+        significant = significant.rstrip("0")
+    return len(significant) > MAX_EXACT_DIGITS
+
+
+_LONG_NUMBER = re.compile(r"^[+-]?(\d[\d,]*)(\.\d+)?")
+
+
+def too_long_number(raw: str) -> bool:
+    """A printed number (units and notes after it allowed) a DOUBLE cannot hold exactly."""
+    m = _LONG_NUMBER.match(normalize(raw))
+    return m is not None and _too_long(m.group(1).replace(",", ""), m.group(2) or "")
+
+
+def unreadable_reason(raw: str) -> str:
+    """Why an unreadable cell was not read, for the warning that names it."""
+    if too_long_number(raw):
+        return f"“{raw}”超过{MAX_EXACT_DIGITS}位有效数字，无法精确保存，未读取"
+    return f"“{raw}”不是数字，未读取"
+
+
+_UNIT_NOTE = re.compile(r"\((?:单位:?)?(?:万元|亿元|元)\)$")
+
+
+def is_blank_text(raw: str) -> bool:
+    """A cell text that means blank (``""``, ``—``, ``/``, ``无``…), a unit note aside."""
+    s = _UNIT_NOTE.sub("", normalize(raw))
+    return s in BLANK_MARKERS or set(s) <= {"-"}
 
 
 @lru_cache(maxsize=1 << 16)
@@ -73,6 +115,8 @@ def parse_value(text: str) -> Value | None:
     """
     raw = text.strip()
     if raw.isascii() and raw.isdigit():
+        if len(raw) > MAX_EXACT_DIGITS and _too_long(raw):
+            return Value(None, raw, unreadable=True)
         return Value(int(raw), raw)
     s = normalize(raw)
     if s in BLANK_MARKERS or set(s) <= {"-"}:
@@ -82,6 +126,8 @@ def parse_value(text: str) -> Value | None:
         return None
     sign, digits, frac, unit = m.groups()
     digits = digits.replace(",", "")
+    if _too_long(digits, frac or ""):
+        return Value(None, raw, unreadable=True)
     number: int | float
     if frac:
         try:
@@ -111,15 +157,35 @@ def split_values(text: str) -> list[Value] | None:
     return None if values is None else list(values)
 
 
+# What a number looks like when it cannot be read as one: digits with stray marks (2.6e3,
+# 1.2.3) or Chinese numerals (二千, 三), with at most a unit after them.
+_NUMERAL_CHARS = frozenset("0123456789零〇一二三四五六七八九两壹贰叁肆伍陆柒捌玖十拾")
+_NUMBERISH_CHARS = _NUMERAL_CHARS | frozenset("百千万亿佰仟萬億.,+-eE%")
+_UNIT_SUFFIX = re.compile(r"(?:万元|亿元|元|件|个|条|项|次|%)$")
+
+
+@lru_cache(maxsize=1 << 14)
+def looks_numeric(text: str) -> bool:
+    """Text that stands for a number the reader cannot read (not a label, not a unit)."""
+    s = _UNIT_SUFFIX.sub("", normalize(text))
+    return bool(s) and set(s) <= _NUMBERISH_CHARS and not set(s).isdisjoint(_NUMERAL_CHARS)
+
+
 def split_label_values(cells: list[str]) -> tuple[list[str], list[Value]]:
     """Split a row into its label cells and its value cells.
 
     Empty cells before anything else are flattened merges and are skipped; after a label
     they are blank values. A text cell that ends in space-separated numbers
     (``属于国家秘密 0 0 0``, text laid out with spaces) gives both a label and values.
+
+    A text cell standing where a number belongs is an unreadable value, not a label, so the
+    numbers after it keep their columns: any text between two numbers, text after the
+    numbers (a unit alone aside) with no label after it, and text that looks like a number
+    (``二千``, ``2.6e3``) with numbers after it and no label after it.
     """
     labels: list[str] = []
     values: list[Value] = []
+    recheck = False  # a text cell after a number, or one that looks like a number
     for cell in cells:
         v = parse_value(cell)  # cached: cells repeat ("0", "", labels), so no allocation
         if v is not None:
@@ -131,9 +197,44 @@ def split_label_values(cells: list[str]) -> tuple[list[str], list[Value]]:
             values.extend(vs)
             continue
         head, tail = _label_with_trailing_numbers(cell)
+        recheck = recheck or any(x.raw for x in values) or looks_numeric(head)
         labels.append(head)
         values.extend(tail)
+    if recheck:  # rare: walk the row again, in order
+        items: list[str | Value] = []
+        for cell in cells:
+            v = parse_value(cell)
+            if v is not None:
+                if v.raw or items:
+                    items.append(v)
+                continue
+            vs = _split_values(cell)
+            if vs is not None:
+                items.extend(vs)
+                continue
+            head, tail = _label_with_trailing_numbers(cell)
+            items.append(head)
+            items.extend(tail)
+        items = _unreadable_values(items)
+        labels = [x for x in items if isinstance(x, str)]
+        values = [x for x in items if not isinstance(x, str)]
     return labels, values
+
+
+def _unreadable_values(items: list[str | Value]) -> list[str | Value]:
+    printed = [isinstance(x, Value) and bool(x.raw) for x in items]
+    out: list[str | Value] = []
+    for i, x in enumerate(items):
+        if isinstance(x, str):
+            before, after = any(printed[:i]), any(printed[i + 1 :])
+            label_after = any(isinstance(y, str) and not looks_numeric(y) for y in items[i + 1 :])
+            unit = _UNIT_SUFFIX.fullmatch(normalize(x)) is not None
+            trailing = before and not label_after and not unit
+            if (before and after) or trailing or (looks_numeric(x) and not label_after and after):
+                out.append(Value(None, x.strip(), unreadable=True))
+                continue
+        out.append(x)
+    return out
 
 
 def _label_with_trailing_numbers(cell: str) -> tuple[str, list[Value]]:

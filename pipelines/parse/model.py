@@ -9,11 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from pipelines.parse.labels import is_blank_text
+
 Number = int | float
 
 
 class Fact(NamedTuple):
-    """One printed cell. ``value`` is None for a blank cell (``raw`` says how it was blank).
+    """One printed cell. ``value`` is None for a blank cell (``raw`` says how it was blank)
+    and for a cell that could not be read as a number (``raw`` keeps its text, ``二千``, and
+    the report's warnings name it): never a guess, never a silent 0.
 
     A NamedTuple: a report has ~250 of them and they are built in the hot loop.
     """
@@ -28,6 +32,11 @@ class Fact(NamedTuple):
     @property
     def blank(self) -> bool:
         return self.value is None
+
+    @property
+    def unreadable(self) -> bool:
+        """No value, though the cell printed something other than a blank marker."""
+        return self.value is None and not is_blank_text(self.raw)
 
     @property
     def cell(self) -> str:
@@ -55,6 +64,20 @@ class ProseCount:
             "value": self.value,
             "sentence": self.sentence,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class StatedFigure:
+    """A part 二 figure stated in part 一's prose (``全年制发规范性文件3件``).
+
+    Not part of the JSON contract: it exists so the audit can hold the prose against the
+    table (X2). ``metric`` is the 2021 key; the audit also compares ``issued`` with the
+    2019 edition's ``new_made``.
+    """
+
+    metric: str
+    value: int
+    sentence: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +129,8 @@ class Report:
     table_editions: dict[str, str] = field(default_factory=dict)
     # Group subtotal rows some reports add to part 三; not template cells, checked by H4.
     subtotals: list[Fact] = field(default_factory=list)
+    # Part 二 figures the prose states; not in the contract, checked by X2.
+    stated_figures: list[StatedFigure] = field(default_factory=list)
     source: str = ""
     format: str = ""
 

@@ -22,6 +22,7 @@ from pipelines.parse.labels import (
     normalize,
     split_label_values,
     strip_numbering,
+    unreadable_reason,
 )
 from pipelines.parse.model import Fact
 from pipelines.parse.sections import is_page_footer
@@ -249,6 +250,12 @@ def parse_requests(rows: list[list[str]]) -> RequestsTable:
             return
         out.seen.add(metric)
         for applicant, v in zip(columns, fitted, strict=True):
+            if v.unreadable:
+                name = catalog.METRICS_BY_KEY[metric].label
+                column = catalog.APPLICANT_LABELS[applicant]
+                out.warnings.append(
+                    f"第三部分“{name}”一行“{column}”列一格{unreadable_reason(v.raw)}"
+                )
             fact = Fact("requests", metric, applicant, v.number, v.raw, v.unit)
             # A 小计 column is the report's own addition, not a template cell (checked by H4).
             (out.subtotals if applicant == "legal.subtotal" else target).append(fact)

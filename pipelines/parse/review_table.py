@@ -17,6 +17,7 @@ from pipelines.parse.labels import (
     normalize,
     split_label_values,
     split_values,
+    unreadable_reason,
 )
 from pipelines.parse.model import Fact
 from pipelines.parse.sections import is_page_footer
@@ -32,6 +33,14 @@ class ReviewTable:
         return bool(self.facts)
 
 
+def _place(out: ReviewTable, fitted: list[Value]) -> None:
+    for key, v in zip(catalog.REVIEW_KEYS, fitted, strict=True):
+        if v.unreadable:
+            label = catalog.METRICS_BY_KEY[key].label
+            out.warnings.append(f"第四部分“{label}”一格{unreadable_reason(v.raw)}")
+        out.facts.append(Fact("review", key, None, v.number, v.raw, v.unit))
+
+
 def parse_review(rows: list[list[str]]) -> ReviewTable:
     out = ReviewTable()
     width = len(catalog.REVIEW_KEYS)
@@ -42,8 +51,13 @@ def parse_review(rows: list[list[str]]) -> ReviewTable:
             continue
         labels, values = split_label_values(cells)
         if not labels:
-            # Numbers only: every cell is a value, a blank first cell included.
-            values = [v for c in cells for v in (split_values(c) or [Value(None, c)])]
+            # Numbers only: every cell is a value, a blank first cell included (a text cell
+            # here is one ``split_label_values`` found standing in a number's place).
+            values = [
+                v
+                for c in cells
+                for v in (split_values(c) or [Value(None, c.strip(), unreadable=True)])
+            ]
         if not any(not v.blank for v in values):
             if not labels and len(values) >= width and blank_row is None:
                 blank_row = values
@@ -55,18 +69,14 @@ def parse_review(rows: list[list[str]]) -> ReviewTable:
         collected.extend(values)
         fitted = fit_values(collected, width)
         if fitted is not None:
-            for key, v in zip(catalog.REVIEW_KEYS, fitted, strict=True):
-                out.facts.append(Fact("review", key, None, v.number, v.raw, v.unit))
+            _place(out, fitted)
             return out
         if len([v for v in collected if v.raw]) > width:
             break
     if not collected and blank_row is not None:
         fitted = fit_values(blank_row, width)
         if fitted is not None:
-            out.facts.extend(
-                Fact("review", key, None, None, v.raw, None)
-                for key, v in zip(catalog.REVIEW_KEYS, fitted, strict=True)
-            )
+            _place(out, fitted)
             return out
     if collected:
         numbers = [v.raw for v in collected if v.raw]
