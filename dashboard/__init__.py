@@ -11,5 +11,6 @@ Layout, so each concern has one home:
 - ``labels.py``     labels (from ``pipelines.catalog``), ``colors.py`` every colour,
   ``fmt.py`` Chinese number formatting, ``charts.py`` the plotly look, ``ui.py`` shared
   page furniture, ``report_tables.py`` one report laid out as the template,
-  ``download.py`` the bytes of a download, ``serve.py`` how ``xxgk serve`` starts it
+  ``download.py`` a download written to disk, ``server.py`` the app with the route that
+  streams it, ``serve.py`` how ``xxgk serve`` starts it, ``safe.py`` outside text as text
 """

@@ -12,6 +12,7 @@ frames, so a rerun triggered by a widget does not touch DuckDB at all.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +21,6 @@ from typing import Any, TypeVar
 import duckdb
 import streamlit as st
 
-from dashboard import queries
 from pipelines.warehouse.files import DEFAULT_DB, open_readonly, version_key
 
 T = TypeVar("T")
@@ -54,7 +54,8 @@ def cursor(key: Key) -> duckdb.DuckDBPyConnection:
 
 @st.cache_data(max_entries=512, show_spinner=False)
 def _cached(key: Key, name: str, args: tuple[Any, ...]) -> Any:
-    fn: Callable[..., Any] = getattr(queries, name)
+    module, _, qualname = name.partition(":")
+    fn: Callable[..., Any] = getattr(importlib.import_module(module), qualname)
     cur = cursor(key)
     try:
         return fn(cur, *args)
@@ -63,11 +64,13 @@ def _cached(key: Key, name: str, args: tuple[Any, ...]) -> Any:
 
 
 def q(fn: Callable[..., T], *args: Any) -> T:
-    """Run ``queries.<fn>`` on the current warehouse, cached by warehouse version and args."""
+    """Run ``fn(cursor, *args)`` on the current warehouse, cached by warehouse version, the
+    function's full name (module and name: two modules may both have a ``count_rows``) and
+    the arguments."""
     key = warehouse_key()
     if key is None:
         raise FileNotFoundError(warehouse_path())
-    return _cached(key, fn.__name__, args)
+    return _cached(key, f"{fn.__module__}:{fn.__qualname__}", args)
 
 
 def uncached(fn: Callable[..., T], *args: Any) -> T:

@@ -1,26 +1,28 @@
-"""The bytes of a download: the filtered facts as Parquet, CSV or Excel, long or wide.
+"""A download: the sidebar's selection written as a file by ``pipelines.export``.
 
-Long form is one row per printed cell (the warehouse's own shape, the columns of
-``xxgk export``); wide form is one row per report with one column per cell (``metric`` or
-``metric@applicant``), in template order, for people who open it in a spreadsheet. Both
-carry the report id, source file and audit flag of every number, so what is taken away stays
-traceable; the data dictionary travels inside the file (Parquet metadata, a second Excel
-sheet). Built only when the reader clicks (``st.download_button(data=callable)``).
+The dashboard writes files exactly as ``xxgk export`` does (the same filters, the same
+query, DuckDB writing Parquet and CSV straight to disk), so a download and an export of the
+same filters hold the same rows; the file also records the dashboard's own selection. Files
+are written into a private folder of the server process, and handed to the browser from
+there (``dashboard.server``), never held in memory whole.
 """
 
 from __future__ import annotations
 
-import io
+import dataclasses
 import json
+import os
+import secrets
+import shutil
+import tempfile
+import time
+from pathlib import Path
 
 import duckdb
-import polars as pl
-import pyarrow.parquet as pq
 
-from dashboard import queries
 from dashboard.selection import Selection
-from pipelines import catalog
-from pipelines.export import COLUMNS, metadata
+from pipelines import export
+from pipelines.filters import Filters
 
 FORMS = {"long": "长表：每个单元格一行", "wide": "宽表：每份报告一行，每个指标一列"}
 FORMATS = {"parquet": "Parquet", "csv": "CSV（UTF-8，Excel 可直接打开）", "xlsx": "Excel"}
@@ -29,102 +31,35 @@ MIME = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-EXCEL_MAX_ROWS = 1_048_575  # one row is the header
-REPORT_COLUMNS = queries.LONG_COLUMNS[: queries.LONG_COLUMNS.index("table")]
+EXCEL_MAX_ROWS = export.EXCEL_MAX_ROWS
+REPORT_COLUMNS = export.REPORT_COLUMNS
+KEEP_SECONDS = 3600  # a prepared file stays downloadable this long
+cell_order = export.cell_order
+dictionary = export.dictionary
 
 
-def cell_order(tables: list[str]) -> list[str]:
-    """The wide form's metric columns in template order (part 二, 三 by applicant, 四)."""
-    out = []
-    for table in ("active", "requests", "review"):
-        if table not in tables:
-            continue
-        for m in catalog.METRICS:
-            if m.table != table:
-                continue
-            if table == "requests":
-                out.extend(f"{m.key}@{a}" for a in catalog.APPLICANT_KEYS)
-            else:
-                out.append(m.key)
-    return out
+def filters(sel: Selection, tables: list[str]) -> Filters:
+    return dataclasses.replace(sel.filters(), tables=tuple(tables))
 
 
-def long_frame(cur: duckdb.DuckDBPyConnection, sel: Selection, tables: list[str]) -> pl.DataFrame:
-    return queries.facts_long(cur, sel, tables)
+def count_rows(cur: duckdb.DuckDBPyConnection, sel: Selection, form: str, tables: list[str]) -> int:
+    return export.count_rows(cur, filters(sel, tables), form)
 
 
-def wide_frame(cur: duckdb.DuckDBPyConnection, sel: Selection, tables: list[str]) -> pl.DataFrame:
-    reports = queries.report_columns(cur, sel)
-    cells = queries.facts_cells(cur, sel, tables)
-    if cells.is_empty():
-        return reports
-    wide = cells.pivot(on="cell", index="report_id", values="value", aggregate_function="first")
-    known = [c for c in cell_order(tables) if c in wide.columns]
-    extra = sorted(c for c in wide.columns if c not in known and c != "report_id")
-    return reports.join(wide.select("report_id", *known, *extra), on="report_id", how="left")
-
-
-def dictionary(form: str, tables: list[str]) -> pl.DataFrame:
-    """Column, meaning, unit, editions: what each column of the download holds."""
-    rows: list[dict[str, str]] = []
-    if form == "long":
-        rows = [{"列名": k, "说明": v, "单位": "", "模板版本": ""} for k, v in COLUMNS.items()]
-    else:
-        rows = [{"列名": k, "说明": COLUMNS[k], "单位": "", "模板版本": ""} for k in REPORT_COLUMNS]
-        for cell in cell_order(tables):
-            key, _, applicant = cell.partition("@")
-            m = catalog.METRICS_BY_KEY[key]
-            who = f"（申请人：{catalog.APPLICANT_LABELS[applicant]}）" if applicant else ""
-            rows.append(
-                {
-                    "列名": cell,
-                    "说明": f"{m.path}{who}；空白单元格为空值（不是 0）",
-                    "单位": m.unit,
-                    "模板版本": "、".join(sorted(m.editions)),
-                }
-            )
-    return pl.DataFrame(rows)
-
-
-def frame_for(
-    cur: duckdb.DuckDBPyConnection, sel: Selection, form: str, tables: list[str]
-) -> pl.DataFrame:
-    return long_frame(cur, sel, tables) if form == "long" else wide_frame(cur, sel, tables)
-
-
-def build(
+def write(
     cur: duckdb.DuckDBPyConnection,
     sel: Selection,
     form: str,
     file_format: str,
     tables: list[str],
-) -> bytes:
-    """The file's bytes. Raises ValueError when Excel cannot hold the rows."""
-    frame = frame_for(cur, sel, form, tables)
-    words = dictionary(form, tables)
-    buf = io.BytesIO()
-    if file_format == "parquet":
-        table = frame.to_arrow()
-        meta = metadata(cur, _export_filters(sel, tables))
-        meta[b"xxgk.selection"] = json.dumps(sel.as_dict(), ensure_ascii=False).encode()
-        meta[b"xxgk.form"] = form.encode()
-        meta[b"xxgk.dictionary"] = json.dumps(words.to_dicts(), ensure_ascii=False).encode()
-        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
-        pq.write_table(table, buf)
-    elif file_format == "csv":
-        buf.write("\ufeff".encode())  # a BOM, so spreadsheet programs read the Chinese right
-        frame.write_csv(buf)
-    elif file_format == "xlsx":
-        if frame.height > EXCEL_MAX_ROWS:
-            raise ValueError(f"{frame.height} 行超过 Excel 的行数上限，请改用宽表、Parquet 或 CSV")
-        import xlsxwriter
-
-        with xlsxwriter.Workbook(buf) as book:
-            frame.write_excel(workbook=book, worksheet="数据", autofit=frame.width < 40)
-            words.write_excel(workbook=book, worksheet="数据字典", autofit=True)
-    else:
-        raise ValueError(f"unknown format {file_format!r}")
-    return buf.getvalue()
+    path: Path,
+) -> int:
+    """Write the selection to ``path``; raises ``ExportError`` when Excel cannot hold it."""
+    extra = {
+        "xxgk.selection": json.dumps(sel.as_dict(), ensure_ascii=False),
+        "xxgk.form": form,
+    }
+    return export.write(cur, filters(sel, tables), path, file_format, form, extra_meta=extra)
 
 
 def file_name(sel: Selection, form: str, file_format: str) -> str:
@@ -132,16 +67,62 @@ def file_name(sel: Selection, form: str, file_format: str) -> str:
     parts.extend(p for p in (sel.province, sel.city, sel.county) if p)
     if sel.year_from is not None:
         parts.append(f"{sel.year_from}-{sel.year_to}")
-    return "_".join(parts) + f".{file_format}"
+    name = "_".join(parts).replace("/", "_").replace("\\", "_")
+    return f"{name}.{file_format}"
 
 
-def _export_filters(sel: Selection, tables: list[str]):
-    """The closest ``xxgk export`` filters, for the file metadata it shares with the CLI."""
-    from pipelines.export import Filters
+# ---------------------------------------------------------------------------------------------
+# Prepared files, by token
+# ---------------------------------------------------------------------------------------------
 
-    return Filters(
-        years=sel.years,
-        organ_kinds=[sel.kind] if sel.kind else [],
-        tables=tables,
-        include_demo=sel.include_demo,
+
+def folder() -> Path:
+    """This server's download folder (``XXGK_DOWNLOADS`` or one in the temporary folder)."""
+    path = Path(
+        os.environ.get("XXGK_DOWNLOADS")
+        or Path(tempfile.gettempdir()) / f"xxgk-downloads-{os.getuid()}"
     )
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def _sweep(root: Path) -> None:
+    """Remove prepared files older than ``KEEP_SECONDS``."""
+    cutoff = time.time() - KEEP_SECONDS
+    for entry in root.iterdir():
+        try:
+            if entry.is_dir() and entry.stat().st_mtime < cutoff:
+                shutil.rmtree(entry, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def prepare(
+    cur: duckdb.DuckDBPyConnection,
+    sel: Selection,
+    form: str,
+    file_format: str,
+    tables: list[str],
+) -> tuple[str, int]:
+    """Write a download; returns its token (the only way to fetch it) and its row count."""
+    root = folder()
+    _sweep(root)
+    token = secrets.token_urlsafe(24)
+    place = root / token
+    place.mkdir(mode=0o700)
+    path = place / file_name(sel, form, file_format)
+    try:
+        n = write(cur, sel, form, file_format, tables, path)
+    except BaseException:
+        shutil.rmtree(place, ignore_errors=True)
+        raise
+    return token, n
+
+
+def prepared(token: str) -> Path | None:
+    """The file a token stands for, if it is still there (tokens are checked, not trusted)."""
+    if not token or not all(c.isalnum() or c in "-_" for c in token) or len(token) > 64:
+        return None
+    place = folder() / token
+    files = [p for p in place.iterdir() if p.is_file()] if place.is_dir() else []
+    return files[0] if len(files) == 1 else None

@@ -24,7 +24,6 @@ import duckdb
 import polars as pl
 
 from dashboard.selection import UNKNOWN_REGION, Selection
-from pipelines import catalog
 from pipelines.warehouse.derived import (
     ACTIVE_METRICS,
     REASON_METRICS,
@@ -61,50 +60,10 @@ def _frame(cur: Cursor, sql: str, params: list[object]) -> pl.DataFrame:
 # ---------------------------------------------------------------------------------------------
 
 
-def _region_clause(column: str, value: str | None, params: list[object]) -> str | None:
-    if value is None:
-        return None
-    if value == UNKNOWN_REGION:
-        return f"{column} IS NULL"
-    params.append(value)
-    return f"{column} = ?"
-
-
-def _scope_clauses(sel: Selection, alias: str, params: list[object]) -> list[str]:
-    """Region, organ, kind and demo filters (not years) on ``current_reports`` as ``alias``."""
-    clauses = [
-        _region_clause(f"{alias}.province", sel.province, params),
-        _region_clause(f"{alias}.city", sel.city, params),
-        _region_clause(f"{alias}.county", sel.county, params),
-    ]
-    if sel.organ_id is not None:
-        clauses.append(f"{alias}.organ_id = ?")
-        params.append(sel.organ_id)
-    if sel.kind is not None:
-        clauses.append(f"{alias}.organ_kind = ?")
-        params.append(sel.kind)
-    if not sel.include_demo:
-        clauses.append(f"NOT {alias}.is_demo")
-    return [c for c in clauses if c]
-
-
 def _where(sel: Selection, params: list[object], years: bool = True) -> str:
-    """The WHERE clause selecting ``current_reports r`` for ``sel``."""
-    clauses = _scope_clauses(sel, "r", params)
-    if years and sel.year_from is not None and sel.year_to is not None:
-        clauses.append("r.year BETWEEN ? AND ?")
-        params.extend([sel.year_from, sel.year_to])
-    if sel.same_organs and sel.year_from is not None and sel.year_to is not None:
-        inner = _scope_clauses(sel, "s", params)
-        inner.append("s.year BETWEEN ? AND ?")
-        params.extend([sel.year_from, sel.year_to])
-        clauses.append(
-            "r.organ_id IN (SELECT s.organ_id FROM current_reports s WHERE "
-            + " AND ".join(inner)
-            + " GROUP BY s.organ_id HAVING count(DISTINCT s.year) = ?)"
-        )
-        params.append(sel.year_to - sel.year_from + 1)
-    return " AND ".join(clauses) or "TRUE"
+    """The WHERE clause selecting ``current_reports r`` for ``sel`` (``pipelines.filters``,
+    the one builder the exports use too)."""
+    return " AND ".join(sel.filters().report_clauses("r", params, years=years)) or "TRUE"
 
 
 def _sel_cte(sel: Selection, params: list[object], years: bool = True) -> str:
@@ -630,116 +589,4 @@ def other_years(cur: Cursor, organ_id: str) -> pl.DataFrame:
         cur,
         "SELECT year, report_id, has_errors FROM current_reports WHERE organ_id = ? ORDER BY year",
         [organ_id],
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# Downloads: the filtered facts, long and wide
-# ---------------------------------------------------------------------------------------------
-
-LONG_COLUMNS = (
-    "report_id",
-    "source_path",
-    "has_errors",
-    "is_demo",
-    "organ_id",
-    "organ",
-    "organ_kind",
-    "province",
-    "city",
-    "county",
-    "region_code",
-    "year",
-    "edition",
-    "table",
-    "metric",
-    "metric_label",
-    "applicant",
-    "value",
-    "blank",
-    "unit",
-)
-
-
-def _facts_sql(sel: Selection, tables: list[str], params: list[object]) -> str:
-    cte = _sel_cte(sel, params)
-    params.append(tables)
-    return f"""
-        WITH {cte}
-        SELECT f.report_id, r.source_path, r.has_errors, r.is_demo, r.organ_id, r.organ,
-               r.organ_kind, r.province, r.city, r.county, r.region_code, r.year, r.edition,
-               f."table", f.metric, m.label AS metric_label, f.applicant, f.value, f.blank,
-               f.unit
-        FROM facts f
-        JOIN current_reports r USING (report_id)
-        SEMI JOIN sel USING (report_id)
-        LEFT JOIN metric_catalog m USING (metric)
-        WHERE f."table" IN (SELECT unnest(?))
-    """
-
-
-def count_facts(cur: Cursor, sel: Selection, tables: list[str]) -> int:
-    """How many cells a download of ``tables`` holds (from the per-report cell counts)."""
-    params: list[object] = []
-    cte = _sel_cte(sel, params)
-    counted = " + ".join(
-        f"coalesce(f.{quoted('cells.' + t)}, 0)" for t in catalog.TABLES if t in tables
-    )
-    rows = cur.execute(
-        f"WITH {cte} SELECT coalesce(sum({counted or '0'}), 0) "
-        "FROM sel JOIN report_figures f USING (report_id)",
-        params,
-    ).fetchall()
-    return int(rows[0][0]) if rows else 0
-
-
-def facts_long(cur: Cursor, sel: Selection, tables: list[str]) -> pl.DataFrame:
-    """Every filtered fact, one row per printed cell, in a stable order."""
-    params: list[object] = []
-    sql = _facts_sql(sel, tables, params)
-    params.append(list(catalog.APPLICANT_KEYS))
-    return _frame(
-        cur,
-        f"""{sql}
-        ORDER BY r.year, r.region_code NULLS LAST, r.organ_id, f."table", f.metric,
-                 list_position(?, f.applicant)
-        """,
-        params,
-    )
-
-
-def report_columns(cur: Cursor, sel: Selection) -> pl.DataFrame:
-    """One row per selected report: the identifying columns of the wide download."""
-    params: list[object] = []
-    cte = _sel_cte(sel, params)
-    return _frame(
-        cur,
-        f"""
-        WITH {cte}
-        SELECT r.report_id, r.source_path, r.has_errors, r.is_demo, r.organ_id, r.organ,
-               r.organ_kind, r.province, r.city, r.county, r.region_code, r.year, r.edition
-        FROM current_reports r SEMI JOIN sel USING (report_id)
-        ORDER BY r.year, r.region_code NULLS LAST, r.organ_id
-        """,
-        params,
-    )
-
-
-def facts_cells(cur: Cursor, sel: Selection, tables: list[str]) -> pl.DataFrame:
-    """report_id, cell (``metric`` or ``metric@applicant``), value: the wide form's input."""
-    params: list[object] = []
-    cte = _sel_cte(sel, params)
-    params.append(tables)
-    return _frame(
-        cur,
-        f"""
-        WITH {cte}
-        SELECT f.report_id,
-               CASE WHEN f.applicant IS NULL THEN f.metric
-                    ELSE f.metric || '@' || f.applicant END AS cell,
-               f.value
-        FROM facts f SEMI JOIN sel USING (report_id)
-        WHERE f."table" IN (SELECT unnest(?))
-        """,
-        params,
     )

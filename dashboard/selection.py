@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from pipelines.filters import UNKNOWN, Filters, Place
+
 # The value a region filter takes for reports whose organ could not be placed (region NULL).
-UNKNOWN_REGION = "（地区未识别）"
+UNKNOWN_REGION = UNKNOWN
 
 LEVELS = ("province", "city", "county", "organ")
 
@@ -57,6 +59,18 @@ class Selection:
 
     def with_years(self, year_from: int | None, year_to: int | None) -> Selection:
         return replace(self, year_from=year_from, year_to=year_to)
+
+    def filters(self) -> Filters:
+        """The selection in the model every query and export reads."""
+        region = (self.province, self.city, self.county)
+        return Filters(
+            years=tuple(self.years),
+            places=(Place(*region),) if any(v is not None for v in region) else (),
+            organs=(self.organ_id,) if self.organ_id is not None else (),
+            organ_kinds=(self.kind,) if self.kind is not None else (),
+            include_demo=self.include_demo,
+            same_organs=self.same_organs,
+        )
 
     def as_dict(self) -> dict[str, object]:
         """For file metadata: what a downloaded file was filtered by."""

@@ -18,7 +18,7 @@ import socket
 import sys
 from pathlib import Path
 
-APP = Path(__file__).resolve().parent / "app.py"
+APP = Path(__file__).resolve().parent / "server.py"  # the app plus its download route
 LOOPBACK = "127.0.0.1"
 
 

@@ -5,14 +5,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from pipelines import catalog
 from pipelines.errors import ReportError
 from pipelines.parse import Overrides
 from pipelines.parse.model import Region, Report
 from pipelines.pipeline import parse_file
+
+if TYPE_CHECKING:
+    from pipelines.filters import Place
+
+T = TypeVar("T")
 
 
 def _overrides(args: argparse.Namespace) -> Overrides:
@@ -88,21 +94,37 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return status
 
 
-def _years(text: str) -> list[int]:
-    """``2021`` or ``2019-2023`` or ``2019,2021``; argparse shows the error in one line."""
-    out: list[int] = []
-    try:
-        for part in text.split(","):
-            if "-" in part:
-                a, b = part.split("-", 1)
-                out.extend(range(int(a), int(b) + 1))
-            elif part.strip():
-                out.append(int(part))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"年度应写成 2021、2019-2023 或 2019,2021 / bad years: {text}"
-        ) from None
-    return out
+def _checked(parse: Callable[[str], T]) -> Callable[[str], T]:
+    """A filter parser as an argparse type: its FilterError becomes a one-line usage error."""
+
+    def parse_arg(text: str) -> T:
+        from pipelines.filters import FilterError
+
+        try:
+            return parse(text)
+        except FilterError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse_arg.__name__ = parse.__name__
+    return parse_arg
+
+
+def _years(text: str) -> tuple[int, ...]:
+    from pipelines.filters import parse_years
+
+    return parse_years(text)
+
+
+def _place(text: str) -> Place:
+    from pipelines.filters import place_of_code
+
+    return place_of_code(text)
+
+
+def _metric(text: str) -> str:
+    from pipelines.filters import check_metric
+
+    return check_metric(text)
 
 
 _FORMATS = (".txt", ".html", ".pdf", ".docx", ".doc", ".wps")
@@ -142,19 +164,29 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from pipelines.export import Filters, export
+    from pipelines.export import export
+    from pipelines.filters import Filters
     from pipelines.warehouse import WarehouseError
 
     filters = Filters(
-        years=args.years or [],
-        region_codes=args.region or [],
-        organ_kinds=args.organ_kind or [],
-        tables=args.table or [],
-        metrics=args.metric or [],
+        years=args.years or (),
+        places=tuple(args.region or ()),
+        organs=tuple(args.organ or ()),
+        organ_kinds=tuple(args.organ_kind or ()),
+        tables=tuple(args.table or ()),
+        metrics=tuple(args.metric or ()),
         include_demo=not args.no_demo,
     )
     try:
-        n = export(Path(args.db), Path(args.out), filters, partition_by_year=args.by_year)
+        n = export(
+            Path(args.db),
+            Path(args.out),
+            filters,
+            partition_by_year=args.by_year,
+            file_format=args.format,
+            form=args.form,
+            force=args.force,
+        )
     except WarehouseError as exc:
         print(f"xxgk: {exc}", file=sys.stderr)
         return 2
@@ -248,16 +280,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="不显示进度条")
     p.set_defaults(func=cmd_ingest)
 
-    p = sub.add_parser("export", help="把筛选后的数据导出为 Parquet / export Parquet")
-    p.add_argument("out", metavar="OUT")
+    p = sub.add_parser("export", help="把筛选后的数据导出为文件 / export the data")
+    p.add_argument("out", metavar="OUT", help="文件（.parquet、.csv、.xlsx）或 --by-year 的文件夹")
     _add_db(p)
-    p.add_argument("--years", type=_years, help="年度，如 2021 或 2019-2023")
-    p.add_argument("--region", action="append", help="行政区划代码（省、市或县），可多次")
+    p.add_argument("--years", type=_checked(_years), help="年度，如 2021、2019-2023 或 2019,2021")
+    p.add_argument(
+        "--region",
+        type=_checked(_place),
+        action="append",
+        help="行政区划代码（省、市或县），可多次",
+    )
+    p.add_argument("--organ", action="append", help="机关标识（organ_id），可多次")
     p.add_argument("--organ-kind", action="append", choices=["government", "department"])
     p.add_argument("--table", action="append", choices=sorted(catalog.TABLES))
-    p.add_argument("--metric", action="append", help="指标键，可多次")
+    p.add_argument("--metric", type=_checked(_metric), action="append", help="指标键，可多次")
     p.add_argument("--no-demo", action="store_true", help="不含示例数据")
+    p.add_argument(
+        "--format",
+        choices=["parquet", "csv", "xlsx"],
+        help="文件格式（默认按扩展名，否则 Parquet）",
+    )
+    p.add_argument(
+        "--form",
+        choices=["long", "wide"],
+        default="long",
+        help="长表（默认）或宽表（每份报告一行）",
+    )
     p.add_argument("--by-year", action="store_true", help="按年度分区写成目录（hive 分区）")
+    p.add_argument("--force", action="store_true", help="覆盖已有的文件或 xxgk 的按年度导出")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("serve", help="打开看板（Streamlit）/ run the dashboard")

@@ -1,28 +1,34 @@
-"""``xxgk export``: the current facts, filtered, as Parquet that describes itself.
+"""Filtered facts as files: ``xxgk export`` and every dashboard download, one path.
 
-Each row carries its report id, source file and whether its report has audit errors, so a
-number taken away stays traceable; the file's key-value metadata carries the filters, the
-parser version, the editions and the metric definitions. Filters are bound as parameters,
-never pasted into SQL.
+One query builder (``query``) turns ``Filters`` into the rows of a file, long (one row per
+printed cell, the warehouse's own shape) or wide (one row per report, a column per cell in
+template order). Parquet and CSV are written by DuckDB (``COPY … TO``) straight to disk, so
+memory stays bounded however many rows there are; Excel is streamed into the workbook in
+batches and refused above its sheet limit. Each row carries its report id, source file and
+audit flag, so a number taken away stays traceable; a Parquet file also carries, as
+key-value metadata, exactly the filters applied, the parser version, the editions and the
+data dictionary.
+
+Writing never destroys what xxgk did not write: a file is written beside its destination
+and moved into place; an existing file is replaced only with ``force``, never the
+warehouse or any DuckDB database; a year-partitioned dataset replaces only a folder that
+an earlier export marked as its own. Text cells of CSV and Excel files that a spreadsheet
+would run as a formula are neutralised (OWASP: a leading ``'``).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from pipelines import catalog
-from pipelines.parse import PARSER_VERSION
+from pipelines.filters import Filters
+from pipelines.warehouse.derived import quoted
 from pipelines.warehouse.errors import WarehouseError
-from pipelines.warehouse.files import open_readonly
 
 COLUMNS = {
     "report_id": "报告标识：源文件内容的 SHA-256",
@@ -46,143 +52,402 @@ COLUMNS = {
     "blank": "原表该格是否为空白",
     "unit": "单位（金额已换算为万元）",
 }
+REPORT_COLUMNS = tuple(list(COLUMNS)[: list(COLUMNS).index("table")])
+# the text columns, which a spreadsheet could take for a formula (the wide form's cells are numbers)
+_TEXT = frozenset(COLUMNS) - {"has_errors", "is_demo", "year", "value", "blank"}
+FORMS = ("long", "wide")
+FORMATS = ("parquet", "csv", "xlsx")
+EXCEL_MAX_ROWS = 1_048_575  # one row of the sheet is the header
+MARKER = "_xxgk_export.json"  # in a year-partitioned dataset; Spark and pyarrow skip "_" files
 
 
-@dataclass(slots=True)
-class Filters:
-    years: list[int] = field(default_factory=list)
-    region_codes: list[str] = field(default_factory=list)  # a province/city/county code prefix
-    organ_kinds: list[str] = field(default_factory=list)
-    tables: list[str] = field(default_factory=list)
-    metrics: list[str] = field(default_factory=list)
-    include_demo: bool = True
-
-    def where(self) -> tuple[str, list[object]]:
-        clauses, params = ["TRUE"], []
-        if self.years:
-            clauses.append("f.year IN (SELECT unnest(?))")
-            params.append(self.years)
-        if self.region_codes:
-            clauses.append(
-                "EXISTS (SELECT 1 FROM unnest(?) t(c) WHERE f.region_code LIKE "
-                "regexp_replace(t.c, '(00)+$', '') || '%')"
-            )
-            params.append(self.region_codes)
-        if self.organ_kinds:
-            clauses.append("f.organ_kind IN (SELECT unnest(?))")
-            params.append(self.organ_kinds)
-        if self.tables:
-            clauses.append('f."table" IN (SELECT unnest(?))')
-            params.append(self.tables)
-        if self.metrics:
-            clauses.append("f.metric IN (SELECT unnest(?))")
-            params.append(self.metrics)
-        if not self.include_demo:
-            clauses.append("NOT f.is_demo")
-        return " AND ".join(clauses), params
+class ExportError(WarehouseError):
+    """An export refused or failed, with a message for people."""
 
 
-def query_facts(con: duckdb.DuckDBPyConnection, filters: Filters) -> pa.Table:
-    where, params = filters.where()
-    sql = f"""
-        SELECT f.report_id, f.source_path, f.has_errors, f.is_demo, f.organ_id, f.organ,
-               f.organ_kind, f.province, f.city, f.county, f.region_code, f.year, f.edition,
-               f."table", f.metric, m.label AS metric_label, f.applicant, f.value, f.blank,
-               f.unit
-        FROM current_facts f LEFT JOIN metric_catalog m USING (metric)
-        WHERE {where}
-        ORDER BY f.year, f.region_code, f.organ_id, f."table", f.metric,
-                 list_position(?, f.applicant)
+# ---------------------------------------------------------------------------------------------
+# What a file holds
+# ---------------------------------------------------------------------------------------------
+
+
+def cell_order(tables: list[str] | tuple[str, ...]) -> list[str]:
+    """The wide form's cell columns in template order (part 二, 三 by applicant, 四)."""
+    out = []
+    for table in ("active", "requests", "review"):
+        if tables and table not in tables:
+            continue
+        for m in catalog.METRICS:
+            if m.table != table:
+                continue
+            if table == "requests":
+                out.extend(f"{m.key}@{a}" for a in catalog.APPLICANT_KEYS)
+            else:
+                out.append(m.key)
+    return out
+
+
+def dictionary(form: str, tables: list[str] | tuple[str, ...]) -> list[dict[str, str]]:
+    """Column, meaning, unit, editions: what each column of a file holds."""
+    if form == "long":
+        return [{"列名": k, "说明": v, "单位": "", "模板版本": ""} for k, v in COLUMNS.items()]
+    rows = [{"列名": k, "说明": COLUMNS[k], "单位": "", "模板版本": ""} for k in REPORT_COLUMNS]
+    for cell in cell_order(tables):
+        key, _, applicant = cell.partition("@")
+        m = catalog.METRICS_BY_KEY[key]
+        who = f"（申请人：{catalog.APPLICANT_LABELS[applicant]}）" if applicant else ""
+        rows.append(
+            {
+                "列名": cell,
+                "说明": f"{m.path}{who}；空白单元格为空值（不是 0）",
+                "单位": m.unit,
+                "模板版本": "、".join(sorted(m.editions)),
+            }
+        )
+    return rows
+
+
+def _neutral(expr: str) -> str:
+    """A text cell a spreadsheet would run as a formula, prefixed with ``'`` (OWASP)."""
+    return (
+        f"CASE WHEN left({expr}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) "
+        f"THEN '''' || {expr} ELSE {expr} END"
+    )
+
+
+def _select(columns: list[tuple[str, str]], spreadsheet: bool) -> str:
+    return ",\n       ".join(
+        f"{_neutral(expr) if spreadsheet and name in _TEXT else expr} AS {quoted(name)}"
+        for name, expr in columns
+    )
+
+
+_REPORT_EXPR = [(c, f"r.{c}") for c in REPORT_COLUMNS]
+
+
+def query(filters: Filters, form: str = "long", spreadsheet: bool = False) -> tuple[str, list]:
+    """The SQL (and its parameters) of a file's rows, in a stable order.
+
+    ``spreadsheet``: for CSV and Excel, text cells that would be read as formulas are
+    neutralised.
     """
-    return con.sql(sql, params=[*params, list(catalog.APPLICANT_KEYS)]).to_arrow_table()
+    if form == "wide":
+        return _wide(filters, spreadsheet)
+    if form != "long":
+        raise ValueError(f"unknown form {form!r}")
+    params: list[object] = []
+    where = " AND ".join(filters.report_clauses("r", params)) or "TRUE"
+    cells = " AND ".join(filters.cell_clauses("f", params)) or "TRUE"
+    columns = [
+        *_REPORT_EXPR,
+        *((c, f'f."{c}"' if c == "table" else f"f.{c}") for c in ("table", "metric")),
+        ("metric_label", "m.label"),
+        *((c, f"f.{c}") for c in ("applicant", "value", "blank", "unit")),
+    ]
+    params.append(list(catalog.APPLICANT_KEYS))
+    sql = f"""
+SELECT {_select(columns, spreadsheet)}
+FROM current_reports r
+JOIN facts f USING (report_id)
+LEFT JOIN metric_catalog m USING (metric)
+WHERE {where} AND {cells}
+ORDER BY r.year, r.region_code NULLS LAST, r.organ_id, f."table", f.metric,
+         list_position(?, f.applicant)"""
+    return sql, params
 
 
-def metadata(con: duckdb.DuckDBPyConnection, filters: Filters) -> dict[bytes, bytes]:
+def _wide(filters: Filters, spreadsheet: bool) -> tuple[str, list]:
+    """One row per report, a column per catalog cell (in the order of the SQL's ``?``)."""
+    params: list[object] = []
+    cells = " AND ".join(filters.cell_clauses("f", params)) or "TRUE"
+    where = " AND ".join(filters.report_clauses("r", params)) or "TRUE"
+    wanted = cell_order(filters.tables)
+    if filters.metrics:
+        wanted = [c for c in wanted if c.split("@")[0] in filters.metrics]
+    pivots = []
+    for cell in wanted:
+        metric, _, applicant = cell.partition("@")
+        who = f"f.applicant = '{applicant}'" if applicant else "f.applicant IS NULL"
+        pivots.append((cell, f"max(f.value) FILTER (WHERE f.metric = '{metric}' AND {who})"))
+    columns = [*_REPORT_EXPR, *pivots]
+    sql = f"""
+SELECT {_select(columns, spreadsheet)}
+FROM current_reports r
+LEFT JOIN facts f ON f.report_id = r.report_id AND {cells}
+WHERE {where}
+GROUP BY {", ".join(expr for _, expr in _REPORT_EXPR)}
+ORDER BY r.year, r.region_code NULLS LAST, r.organ_id"""
+    return sql, params
+
+
+def count_rows(con: duckdb.DuckDBPyConnection, filters: Filters, form: str) -> int:
+    """How many rows the file will have, from the per-report cell counts (no fact scan)."""
+    params: list[object] = []
+    where = " AND ".join(filters.report_clauses("r", params)) or "TRUE"
+    if form == "wide":
+        sql = f"SELECT count(*) FROM current_reports r WHERE {where}"
+    elif filters.metrics:
+        cells = " AND ".join(filters.cell_clauses("f", params))
+        sql = (
+            "SELECT count(*) FROM current_reports r JOIN facts f USING (report_id) "
+            f"WHERE {where} AND {cells}"
+        )
+    else:
+        tables = [t for t in catalog.TABLES if not filters.tables or t in filters.tables]
+        counted = " + ".join(f"coalesce(g.{quoted('cells.' + t)}, 0)" for t in tables) or "0"
+        sql = (
+            f"SELECT coalesce(sum({counted}), 0) FROM current_reports r "
+            f"JOIN report_figures g USING (report_id) WHERE {where}"
+        )
+    row = con.execute(sql, params).fetchone()
+    return int(row[0]) if row else 0
+
+
+def metadata(
+    con: duckdb.DuckDBPyConnection, filters: Filters, form: str = "long"
+) -> dict[str, str]:
+    """The key-value metadata of an exported Parquet file (values are JSON)."""
+    from pipelines.parse import PARSER_VERSION
+
     editions = [
         r
         for (r,) in con.execute(
             "SELECT DISTINCT edition FROM current_reports ORDER BY 1"
         ).fetchall()
     ]
-    metrics = [
-        {
-            "metric": m.key,
-            "table": m.table,
-            "label": m.label,
-            "path": m.path,
-            "editions": sorted(m.editions),
-            "unit": m.unit,
-        }
-        for m in catalog.METRICS
-    ]
-    meta = {
-        "xxgk.filters": asdict(filters),
+    meta: dict[str, object] = {
+        "xxgk.export": {"form": form},
+        "xxgk.filters": filters.as_metadata(),
         "xxgk.parser_version": PARSER_VERSION,
         "xxgk.editions": editions,
-        "xxgk.metric_catalog": metrics,
+        "xxgk.metric_catalog": [
+            {
+                "metric": m.key,
+                "table": m.table,
+                "label": m.label,
+                "path": m.path,
+                "editions": sorted(m.editions),
+                "unit": m.unit,
+            }
+            for m in catalog.METRICS
+        ],
         "xxgk.applicants": [
             {"applicant": k, "label": catalog.APPLICANT_LABELS[k]} for k in catalog.APPLICANT_KEYS
         ],
         "xxgk.columns": COLUMNS,
+        "xxgk.dictionary": dictionary(form, filters.tables),
     }
-    return {k.encode(): json.dumps(v, ensure_ascii=False).encode() for k, v in meta.items()}
+    return {k: json.dumps(v, ensure_ascii=False) for k, v in meta.items()}
 
 
-def export(db: Path, out: Path, filters: Filters, partition_by_year: bool = False) -> int:
-    """Write the filtered facts; returns the number of rows."""
+# ---------------------------------------------------------------------------------------------
+# Writing
+# ---------------------------------------------------------------------------------------------
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _kv(meta: dict[str, str]) -> str:
+    return "{" + ", ".join(f"{_literal(k)}: {_literal(v)}" for k, v in meta.items()) + "}"
+
+
+def write(
+    con: duckdb.DuckDBPyConnection,
+    filters: Filters,
+    path: Path,
+    file_format: str = "parquet",
+    form: str = "long",
+    extra_meta: dict[str, str] | None = None,
+) -> int:
+    """Write the rows to ``path`` (created or overwritten: callers check first); row count."""
+    if file_format == "xlsx":
+        return _write_excel(con, filters, path, form)
+    sql, params = query(filters, form, spreadsheet=file_format == "csv")
+    target = _literal(str(path))
+    if file_format == "parquet":
+        meta = {**metadata(con, filters, form), **(extra_meta or {})}
+        options = f"FORMAT parquet, COMPRESSION zstd, KV_METADATA {_kv(meta)}"
+        row = con.execute(f"COPY ({sql}) TO {target} ({options})", params).fetchone()
+        return int(row[0]) if row else 0
+    if file_format != "csv":
+        raise ValueError(f"unknown format {file_format!r}")
+    raw = path.with_name(path.name + ".body")
+    try:
+        row = con.execute(
+            f"COPY ({sql}) TO {_literal(str(raw))} (FORMAT csv, HEADER)", params
+        ).fetchone()
+        with open(path, "wb") as out, open(raw, "rb") as body:
+            out.write("\ufeff".encode())  # a BOM: spreadsheet programs then read the Chinese right
+            shutil.copyfileobj(body, out, 1 << 20)
+    finally:
+        raw.unlink(missing_ok=True)
+    return int(row[0]) if row else 0
+
+
+def _write_excel(con: duckdb.DuckDBPyConnection, filters: Filters, path: Path, form: str) -> int:
+    import xlsxwriter
+
+    n = count_rows(con, filters, form)
+    if n > EXCEL_MAX_ROWS:
+        raise ExportError(
+            f"{n:,} 行超过 Excel 一张表的上限（1,048,576 行），请改用 Parquet 或 CSV"
+            "（或缩小筛选范围）/ too many rows for Excel, use Parquet or CSV"
+        )
+    sql, params = query(filters, form, spreadsheet=True)
+    options = {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    written = 0
+    with xlsxwriter.Workbook(str(path), options) as book:
+        sheet = book.add_worksheet("数据")
+        result = con.execute(sql, params)  # read in batches: never the whole result at once
+        sheet.write_row(0, 0, [d[0] for d in result.description])
+        while rows := result.fetchmany(10_000):
+            for row in rows:
+                written += 1
+                sheet.write_row(written, 0, row)
+        words = book.add_worksheet("数据字典")
+        entries = dictionary(form, filters.tables)
+        words.write_row(0, 0, list(entries[0]))
+        for i, entry in enumerate(entries, start=1):
+            words.write_row(i, 0, list(entry.values()))
+    return written
+
+
+# ---------------------------------------------------------------------------------------------
+# ``xxgk export``: where a file may go
+# ---------------------------------------------------------------------------------------------
+
+
+def _is_duckdb(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        return False
+    return head[8:12] == b"DUCK"
+
+
+def _is_earlier_export(folder: Path) -> bool:
+    """A folder holding exactly what an earlier ``--by-year`` export wrote: its marker and
+    ``year=…`` folders of Parquet files. Anything else in it (a dotfile too) is not ours."""
+    if not (folder / MARKER).is_file():
+        return False
+    for entry in folder.iterdir():
+        if entry.name == MARKER:
+            continue
+        if not (entry.is_dir() and not entry.is_symlink() and entry.name.startswith("year=")):
+            return False
+        if any(not (f.is_file() and f.suffix == ".parquet") for f in entry.iterdir()):
+            return False
+    return True
+
+
+def check_target(out: Path, db: Path, by_year: bool, force: bool) -> None:
+    """Refuse a destination whose contents xxgk must not destroy."""
+    if not (out.exists() or out.is_symlink()):
+        return
+    if db.exists() and out.exists() and os.path.samefile(out, db):
+        raise ExportError(f"{out}: 这是仓库文件本身，不能导出到这里 / that is the warehouse")
+    if by_year:
+        if not out.is_dir() or out.is_symlink():
+            raise ExportError(
+                f"{out}: 已存在且不是文件夹；按年度分区需要一个新的或空的文件夹 / "
+                "exists and is not a folder"
+            )
+        if not any(out.iterdir()):
+            return
+        if not _is_earlier_export(out):
+            raise ExportError(
+                f"{out}: 文件夹中有不是 xxgk 按年度导出的内容，为免误删，请换一个文件夹 / "
+                "not an earlier --by-year export, refusing to replace it"
+            )
+        if not force:
+            raise ExportError(
+                f"{out}: 已有一次按年度导出，覆盖请加 --force / an earlier export is there, "
+                "use --force to replace it"
+            )
+        return
+    if out.is_dir():
+        raise ExportError(
+            f"{out}: 这是一个文件夹；导出单个文件请给出文件名，按年度分区请加 --by-year "
+            "/ is a directory: give a file name, or use --by-year"
+        )
+    if _is_duckdb(out):
+        raise ExportError(f"{out}: 这是一个 DuckDB 数据库，不能覆盖 / is a DuckDB database")
+    if not force:
+        raise ExportError(f"{out}: 文件已存在，覆盖请加 --force / exists, use --force to overwrite")
+
+
+def format_of(out: Path) -> str:
+    return {".csv": "csv", ".xlsx": "xlsx"}.get(out.suffix.lower(), "parquet")
+
+
+def export(
+    db: Path,
+    out: Path,
+    filters: Filters,
+    partition_by_year: bool = False,
+    file_format: str | None = None,
+    form: str = "long",
+    force: bool = False,
+) -> int:
+    """Write the filtered facts to ``out``; returns the number of rows."""
+    from pipelines.warehouse.files import open_readonly
+
+    file_format = file_format or format_of(out)
+    if partition_by_year and (file_format != "parquet" or form != "long"):
+        raise ExportError("按年度分区只用于 Parquet 长表 / --by-year writes long-form Parquet")
+    check_target(out, db, partition_by_year, force)
     con = open_readonly(db)
     try:
-        table = query_facts(con, filters)
-        meta = metadata(con, filters)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if partition_by_year:
+            return _write_dataset(con, filters, out)
+        tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+        try:
+            n = write(con, filters, tmp, file_format, form)
+            os.replace(tmp, out)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return n
+    except (duckdb.Error, OSError) as exc:
+        raise ExportError(
+            f"{out}: 导出失败 / export failed: {' '.join(str(exc).split())[:300]}"
+        ) from exc
     finally:
         con.close()
-    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **meta})
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if partition_by_year:
-        _write_dataset(table, out)
-    else:
-        if out.is_dir():
-            raise WarehouseError(
-                f"{out}: 这是一个文件夹；导出单个文件请给出文件名，按年度分区请加 --by-year "
-                "/ is a directory: give a file name, or use --by-year"
-            )
-        tmp = out.with_name(f".{out.name}.tmp")
-        pq.write_table(table, tmp)
-        tmp.replace(out)
-    return table.num_rows
 
 
-_PARTITION = re.compile(r"year=.+")
+def _write_dataset(con: duckdb.DuckDBPyConnection, filters: Filters, out: Path) -> int:
+    """The long form as hive partitions (``year=2023/…parquet``), swapped in whole.
 
-
-def _is_earlier_export(path: Path) -> bool:
-    """An empty directory, or one holding only ``year=…`` partitions (hidden files aside)."""
-    return all(
-        p.name.startswith(".") or (p.is_dir() and _PARTITION.fullmatch(p.name))
-        for p in path.iterdir()
-    )
-
-
-def _write_dataset(table: pa.Table, out: Path) -> None:
-    """Write the year-partitioned dataset so that ``out`` holds exactly this export.
-
-    Writing into the old directory would keep the partitions of years this export does not
-    have (an earlier, wider export's ``year=2019`` stays). So the dataset is written to a
-    hidden sibling and swapped in, and the old directory is removed only after the new one
-    is in place. A directory that is not an earlier export is refused, never deleted.
+    Written beside ``out`` and renamed into place, so ``out`` holds exactly this export
+    (not partitions left from an earlier, wider one); the earlier export (checked by
+    ``check_target`` to be xxgk's own) is removed only once the new one is in place.
     """
-    if out.is_dir() and not _is_earlier_export(out):
-        raise WarehouseError(
-            f"{out}: 目录中有不是按年度导出的文件，为免误删，请换一个目录 / "
-            "not an earlier --by-year export, refusing to replace it"
-        )
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     old = out.with_name(f".{out.name}.old-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    sql, params = query(filters, "long")
+    meta = _kv(metadata(con, filters, "long"))
     try:
-        pq.write_to_dataset(table, root_path=str(tmp), partition_cols=["year"])
-        if out.exists() or out.is_symlink():
+        row = con.execute(
+            f"COPY ({sql}) TO {_literal(str(tmp))} "
+            f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY (year), KV_METADATA {meta})",
+            params,
+        ).fetchone()
+        n = int(row[0]) if row else 0
+        tmp.mkdir(exist_ok=True)  # no rows: an empty dataset, still marked
+        (tmp / MARKER).write_text(
+            json.dumps(
+                {"xxgk": "export", "rows": n, "filters": filters.as_metadata()},
+                ensure_ascii=False,
+                indent=1,
+            ),
+            encoding="utf-8",
+        )
+        replaced = out.exists()
+        if replaced:
             out.rename(old)
         tmp.rename(out)
     except BaseException:
@@ -190,7 +455,6 @@ def _write_dataset(table: pa.Table, out: Path) -> None:
         if old.exists() and not out.exists():
             old.rename(out)  # put the earlier export back
         raise
-    if old.is_dir() and not old.is_symlink():
+    if replaced:
         shutil.rmtree(old)
-    else:
-        old.unlink(missing_ok=True)
+    return n

@@ -239,7 +239,11 @@ def _pack(report: Report, path: str, shown: str, report_id: str, text: str) -> R
             pa.array([f.metric for f in report.facts], pa.string()),
             pa.array([f.applicant for f in report.facts], pa.string()),
             pa.array(values, pa.float64()),
-            pa.array([v is None for v in values], pa.bool_()),
+            # blank: printed empty; a cell whose text is not a number is unread, not blank
+            pa.array(
+                [v is None and not f.unreadable for v, f in zip(values, report.facts, strict=True)],
+                pa.bool_(),
+            ),
             pa.array([storable(f.raw) for f in report.facts], pa.string()),
             pa.array([f.unit for f in report.facts], pa.string()),
         ],

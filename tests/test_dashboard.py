@@ -8,7 +8,6 @@ facts.
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import sys
@@ -465,9 +464,18 @@ def test_an_organ_name_with_html_is_text_in_charts(
 TABLES = ["active", "requests", "review"]
 
 
-def test_parquet_download_is_exactly_the_filtered_facts(con: duckdb.DuckDBPyConnection) -> None:
-    data = download.build(con, URL_SELECTION, "long", "parquet", TABLES)
-    table = pq.read_table(io.BytesIO(data))
+def _download(con: duckdb.DuckDBPyConnection, form: str, file_format: str, tables, tmp_path):
+    token, n = download.prepare(con, URL_SELECTION, form, file_format, list(tables))
+    path = download.prepared(token)
+    assert path is not None and path.parent.parent == download.folder()
+    return path, n
+
+
+def test_parquet_download_is_exactly_the_filtered_facts(
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    path, n = _download(con, "long", "parquet", TABLES, tmp_path)
+    table = pq.read_table(path)
     got = pl.from_arrow(table)
     expected = con.execute(
         """
@@ -476,20 +484,25 @@ def test_parquet_download_is_exactly_the_filtered_facts(con: duckdb.DuckDBPyConn
           AND NOT is_demo AND year BETWEEN 2020 AND 2023
         """
     ).fetchall()
-    assert got.height == len(expected) > 0
+    assert got.height == n == len(expected) > 0
     key = ["report_id", "table", "metric", "applicant", "value"]
     assert sorted(got.select(key).rows(), key=str) == sorted(expected, key=str)
     meta = table.schema.metadata
     assert json.loads(meta[b"xxgk.selection"])["city"] == "佳木斯市"
+    recorded = json.loads(meta[b"xxgk.filters"])
+    assert recorded["places"] == [{"province": "黑龙江省", "city": "佳木斯市"}]
+    assert recorded["organ_kinds"] == ["department"] and recorded["include_demo"] is False
+    assert recorded["years"] == [2020, 2021, 2022, 2023]
     assert json.loads(meta[b"xxgk.dictionary"])[0]["列名"] == "report_id"
     assert not got["is_demo"].any()
+    assert download.count_rows(con, URL_SELECTION, "long", TABLES) == n
 
 
 def test_wide_download_has_one_row_per_report_and_a_column_per_cell(
-    con: duckdb.DuckDBPyConnection,
+    con: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
-    data = download.build(con, URL_SELECTION, "wide", "parquet", TABLES)
-    wide = pl.read_parquet(io.BytesIO(data))
+    path, _ = _download(con, "wide", "parquet", TABLES, tmp_path)
+    wide = pl.read_parquet(path)
     reports = one(
         con,
         "SELECT count(*) FROM current_reports WHERE city = '佳木斯市' "
@@ -502,17 +515,34 @@ def test_wide_download_has_one_row_per_report_and_a_column_per_cell(
     cells = [c for c in wide.columns if c not in download.REPORT_COLUMNS]
     assert cells == [c for c in download.cell_order(TABLES) if c in cells]
     words = download.dictionary("wide", TABLES)
-    assert set(cells) <= set(words["列名"])
+    assert set(cells) <= {w["列名"] for w in words}
 
 
-def test_csv_and_excel_downloads_build(con: duckdb.DuckDBPyConnection) -> None:
-    csv = download.build(con, URL_SELECTION, "wide", "csv", ["requests"])
+def test_csv_and_excel_downloads_build(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    path, _ = _download(con, "wide", "csv", ["requests"], tmp_path)
+    csv = path.read_bytes()
     assert csv.startswith("\ufeff".encode())
-    frame = pl.read_csv(io.BytesIO(csv[3:]))
+    frame = pl.read_csv(csv[3:])
     assert frame.height == 3 * 3 * 4 + 1  # 3 placed districts × 3 departments × 4 years, +1
     assert "requests.new_received@total" in frame.columns
-    xlsx = download.build(con, URL_SELECTION, "long", "xlsx", ["review"])
-    assert xlsx[:2] == b"PK"  # a zip: an .xlsx workbook
+    path, n = _download(con, "long", "xlsx", ["review"], tmp_path)
+    assert path.read_bytes()[:2] == b"PK" and n > 0  # a zip: an .xlsx workbook
+
+
+def test_a_download_token_finds_only_its_own_file() -> None:
+    assert download.prepared("../../etc/passwd") is None
+    assert download.prepared("") is None
+    assert download.prepared("no-such-token") is None
+
+
+def test_the_download_page_refuses_excel_above_its_limit(app: AppTest, monkeypatch) -> None:
+    """Excel's sheet limit, lowered here so the demo warehouse reaches it."""
+    monkeypatch.setattr(download, "EXCEL_MAX_ROWS", 100)
+    app.query_params.update({"d_format": "Excel"})  # the URL carries the option's label
+    at = open_page(app, "views/download.py")
+    warning = " ".join(w.value for w in at.warning)
+    assert "超过 Excel 一张表的上限" in warning and "Parquet 或 CSV" in warning
+    assert next(b for b in at.button if b.key == "d_make").disabled
 
 
 def test_same_organs_switch_keeps_organs_present_every_year(

@@ -301,3 +301,50 @@ def test_hostile_text_loads_nothing_from_another_host(
         assert pointing_away == []
     finally:
         page.close()
+
+
+def test_a_download_is_the_export_of_the_same_filters(
+    server: str, browser: object, warehouse: Path, tmp_path: Path
+) -> None:
+    """Prepare the file, follow the link, and get exactly what ``xxgk export`` writes."""
+    import polars as pl
+
+    from pipelines.export import export
+    from pipelines.filters import Filters, Place
+
+    context = browser.new_context(
+        viewport={"width": 1440, "height": 1200}, locale="zh-CN", accept_downloads=True
+    )
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/download?prov={quote('黑龙江省')}", wait_until="domcontentloaded")
+        _settle(page)
+        page.get_by_role("button", name="生成下载文件").click()
+        link = page.get_by_role("link", name="下载 xxgk_long_黑龙江省")
+        link.wait_for(timeout=60_000)
+        assert urlsplit(link.get_attribute("href") or "").path.count("/xxgk/download/") <= 1
+        # The link opens a tab that turns into a download and closes: listen from its birth.
+        downloads: list[object] = []
+        context.on("page", lambda tab: tab.on("download", lambda d: downloads.append(d)))
+        page.on("download", lambda d: downloads.append(d))
+        link.click()
+        deadline = time.monotonic() + 60
+        while not downloads and time.monotonic() < deadline:
+            page.wait_for_timeout(200)
+        assert downloads, "the link did not start a download"
+        download = downloads[0]
+        assert download.suggested_filename.startswith("xxgk_long_黑龙江省")
+        got = tmp_path / "downloaded.parquet"
+        download.save_as(str(got))
+        _shoot(page, "download_ready")
+    finally:
+        context.close()
+    want = tmp_path / "exported.parquet"
+    n = export(
+        warehouse,
+        want,
+        Filters(places=(Place("黑龙江省"),), tables=("active", "requests", "review")),
+    )
+    downloaded = pl.read_parquet(got)
+    assert downloaded.height == n > 0
+    assert downloaded.equals(pl.read_parquet(want))

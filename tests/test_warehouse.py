@@ -475,3 +475,17 @@ def test_a_newer_warehouse_is_a_message_not_a_traceback(tmp_path, capsys) -> Non
         assert "请升级 xxgk" in err
     assert db.read_bytes() == before
     assert not (tmp_path / "out.parquet").exists()
+
+
+def test_a_cell_that_is_not_a_number_is_unread_not_blank(tmp_path) -> None:
+    """规章's first cell printed as 二千: stored without a value, but not as a blank cell."""
+    db = tmp_path / "w.duckdb"
+    text = SEED_TEXT.replace("规章\t0\t0\t0", "规章\t二千\t0\t0")
+    assert text != SEED_TEXT
+    write(tmp_path / "in" / "seed.txt", text)
+    ingest([tmp_path / "in"], db, progress=False)
+    assert rows(
+        db,
+        "SELECT value, blank, raw FROM facts WHERE metric = 'active.rules.new_made'",
+    ) == [(None, False, "二千")]
+    assert rows(db, "SELECT count(*) FROM facts WHERE blank AND raw = '二千'") == [(0,)]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import polars as pl
 import streamlit as st
 
-from dashboard import download, fmt, labels, queries, ui
+from dashboard import download, fmt, labels, ui
 from dashboard.context import current
 from dashboard.db import q, uncached
 
@@ -42,33 +43,42 @@ if not tables:
     st.info("请至少选择一张表。", icon=":material/search:")
     st.stop()
 
-rows = q(queries.count_facts, sel, tables)
+rows = q(download.count_rows, sel, form, tables)
 reports = int(ctx.summary["reports"][0])
-size = fmt.num(rows) if form == "long" else fmt.num(reports)
+cells = rows if form == "long" else q(download.count_rows, sel, "long", tables)
 st.caption(
-    f"将下载 {fmt.num(reports)} 份报告的 {fmt.num(rows)} 个单元格"
-    f"（{'长表' if form == 'long' else '宽表'}：{size} 行）。"
+    f"将下载 {fmt.num(reports)} 份报告的 {fmt.num(cells)} 个单元格"
+    f"（{'长表' if form == 'long' else '宽表'}：{fmt.num(rows)} 行）。"
     "每行带报告标识、源文件和“是否有审核错误”，示例数据由 is_demo 列标出；"
     "空白单元格为空值，不是 0。"
 )
-too_big = file_format == "xlsx" and form == "long" and rows > download.EXCEL_MAX_ROWS
+too_big = file_format == "xlsx" and rows > download.EXCEL_MAX_ROWS
 if too_big:
     st.warning(
-        "长表行数超过 Excel 上限（1,048,576 行）：请改用宽表、Parquet 或 CSV。",
+        f"{fmt.num(rows)} 行超过 Excel 一张表的上限（1,048,576 行）：请改用 Parquet 或 CSV"
+        + ("，或宽表" if form == "long" else "")
+        + "，或缩小筛选范围。",
         icon=":material/warning:",
     )
-st.download_button(
-    f"下载 {download.FORMATS[file_format].split('（')[0]} 文件",
-    data=lambda: uncached(download.build, sel, form, file_format, tables),
-    file_name=download.file_name(sel, form, file_format),
-    mime=download.MIME[file_format],
-    type="primary",
-    disabled=too_big,
-    icon=":material/download:",
-)
+choice = (sel, form, file_format, tuple(tables))
+if st.button(
+    "生成下载文件", type="primary", disabled=too_big, icon=":material/download:", key="d_make"
+):
+    with st.spinner("正在写入文件……"):
+        token, written = uncached(download.prepare, sel, form, file_format, tables)
+    st.session_state["d_ready"] = (choice, token, written)
+ready = st.session_state.get("d_ready")
+if ready and ready[0] == choice:
+    _, token, written = ready
+    st.link_button(
+        f"下载 {download.file_name(sel, form, file_format)}（{fmt.num(written)} 行）",
+        f"xxgk/download/{token}",
+        icon=":material/file_download:",
+    )
+    st.caption("链接一小时内有效。")
 
 st.subheader("数据字典")
-words = download.dictionary(form, tables)
+words = pl.DataFrame(download.dictionary(form, tables))
 st.caption(
     "Parquet 文件的元数据（xxgk.dictionary、xxgk.metric_catalog）"
     "和 Excel 的第二张表里也有这份说明。"
