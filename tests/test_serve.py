@@ -89,7 +89,7 @@ def test_serve_subcommand_runs_streamlit_headless_on_the_warehouse(tmp_path: Pat
     args = build_parser().parse_args(["serve", "--port", "8765", "--db", str(tmp_path / "w")])
     assert (args.func, args.port) == (cmd_serve, 8765)
     cmd = serve.command(8765)
-    assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4].endswith("dashboard/app.py")
+    assert cmd[1:4] == ["-m", "streamlit", "run"] and cmd[4].endswith("dashboard/server.py")
     assert "--server.headless=true" in cmd and "--server.port=8765" in cmd
     assert serve.environment(tmp_path / "w")["XXGK_DB"] == str((tmp_path / "w").resolve())
 

@@ -189,13 +189,23 @@ def test_symlink_to_a_regular_file_is_read(tmp_path: Path) -> None:
     assert read_regular_file(link) == (SAMPLES / "000_seed.txt").read_bytes()
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
 def test_unreadable_file(tmp_path: Path) -> None:
+    """Root reads any file whatever its mode; without these two capabilities it cannot."""
     path = tmp_path / "secret.txt"
     path.write_bytes(b"x")
     path.chmod(0)
-    with pytest.raises(UnreadableFile, match="permission denied"):
-        read_regular_file(path)
+    ordinary = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"]
+    command = [sys.executable, "-m", "pipelines.cli", "parse", str(path)]
+    result = subprocess.run(
+        [*(ordinary if os.geteuid() == 0 else []), *command],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        preexec_fn=_limits,
+        timeout=120,
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [f"xxgk: {path}: 没有读取权限 / permission denied"]
 
 
 # --- big text -----------------------------------------------------------------------------------
