@@ -144,3 +144,36 @@ def test_incremental_batches_equal_one_batch_of_the_same_files(
     ingest([f for part in parts for f in part], at_once, progress=False)
     for table in TABLES:
         assert _rows(incremental, table) == _rows(at_once, table), table
+
+
+def test_loading_the_same_files_again_adds_no_row(
+    incremental: Path, batches: tuple[Path, list[list[Path]]], tmp_path: Path
+) -> None:
+    """No primary-key index guards these tables (see migration 4): the writer's rule does."""
+    copy = tmp_path / "again.duckdb"
+    shutil.copyfile(incremental, copy)
+    _, parts = batches
+    summary = ingest([f for part in parts for f in part], copy, progress=False)
+    assert (summary.new, summary.updated, len(summary.failed)) == (0, 0, 0)
+    con = duckdb.connect(str(copy), read_only=True)
+    try:
+        for table, key in (
+            ("reports", "report_id"),
+            ("report_texts", "report_id"),
+            ("report_figures", "report_id"),
+            ("organs", "organ_id"),
+            ("current_reports", "report_id"),
+        ):
+            total, distinct = con.execute(
+                f"SELECT count(*), count(DISTINCT {key}) FROM {table}"
+            ).fetchall()[0]
+            assert total == distinct > 0, table
+        slots = con.execute(
+            "SELECT count(*) FROM (SELECT organ_id, year FROM current_reports "
+            "GROUP BY ALL HAVING count(*) > 1)"
+        ).fetchall()[0][0]
+        assert slots == 0
+    finally:
+        con.close()
+    for table in TABLES:
+        assert _rows(copy, table) == _rows(incremental, table), table

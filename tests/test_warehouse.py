@@ -193,6 +193,42 @@ def test_an_older_warehouse_is_upgraded(tmp_path) -> None:
     assert rows(db, "SELECT count(*) FROM report_texts") == [(1,)]
 
 
+def test_a_version_2_warehouse_keeps_its_reports_and_gains_its_figures(tmp_path) -> None:
+    """Rows as xxgk wrote them before migrations 3 and 4: the seed loaded into schema 2."""
+    db = tmp_path / "v2.duckdb"
+    ingest([SAMPLES / "000_seed.txt"], tmp_path / "new.duckdb", progress=False)
+    con = duckdb.connect(str(db))
+    migrate(con, target=2)
+    con.execute(f"ATTACH '{tmp_path / 'new.duckdb'}' AS new (READ_ONLY)")
+    columns = [
+        c
+        for (c,) in con.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_catalog = current_database() AND table_name = 'reports' "
+            "ORDER BY ordinal_position"
+        ).fetchall()
+    ]
+    con.execute(f"INSERT INTO reports SELECT {', '.join(columns)} FROM new.reports")
+    for table in ("facts", "findings", "prose_counts", "report_texts", "organs"):
+        con.execute(f"INSERT INTO {table} SELECT * FROM new.{table}")
+    con.close()
+    ingest([SAMPLES / "hzq_2024.pdf"], db, progress=False)
+    assert rows(db, "SELECT max(version) FROM schema_version") == [(SCHEMA_VERSION,)]
+    assert rows(
+        db, "SELECT organ, has_errors, cells FROM reports WHERE organ = '前进区政府办'"
+    ) == [("前进区政府办", True, 198)]
+    assert rows(
+        db,
+        "SELECT r.organ, f.received FROM current_reports r JOIN report_figures f "
+        "USING (report_id) ORDER BY 1",
+    ) == [("前进区政府办", 4.0), ("淮安市洪泽区人民政府", 95.0)]
+    assert rows(
+        db,
+        "SELECT count(*) FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY' "
+        "AND table_name IN ('reports', 'organs', 'report_texts')",
+    ) == [(0,)]
+
+
 def test_a_failed_batch_publishes_nothing(tmp_path) -> None:
     db = tmp_path / "w.duckdb"
     ingest([SAMPLES / "000_seed.txt"], db, progress=False)

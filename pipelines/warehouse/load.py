@@ -258,7 +258,8 @@ class BatchWriter:
         }
         if organs:
             new_organs = pa.Table.from_pylist(list(organs.values()))  # noqa: F841
-            con.execute("INSERT OR REPLACE INTO organs BY NAME SELECT * FROM new_organs")
+            con.execute("DELETE FROM organs WHERE organ_id IN (SELECT organ_id FROM new_organs)")
+            con.execute("INSERT INTO organs BY NAME SELECT * FROM new_organs")
 
     def reidentify(self, it: Prepared) -> None:
         """A known report whose identity a manifest changed: move it, keep its facts.
@@ -304,8 +305,9 @@ class BatchWriter:
                 [it.organ_id, it.year, it.report_id],
             )
         row = _organ_row(it)
+        self.con.execute("DELETE FROM organs WHERE organ_id = ?", [it.organ_id])
         self.con.execute(
-            f"INSERT OR REPLACE INTO organs ({', '.join(_ORGAN_COLUMNS)}) "
+            f"INSERT INTO organs ({', '.join(_ORGAN_COLUMNS)}) "
             f"VALUES ({', '.join('?' * len(row))})",
             list(row.values()),
         )
