@@ -225,3 +225,33 @@ def test_nothing_valid_leaves_the_warehouse_unchanged(tmp_path: Path) -> None:
     assert len(lines_about(result.stdout, "empty.txt")) == 1
     assert len(lines_about(result.stdout, "binary.pdf")) == 1
     assert current(db) == before
+
+
+def test_a_full_disk_during_the_copy_leaves_no_partial_copy(tmp_path: Path) -> None:
+    """The file-size limit stands in for a full disk: the copy of the warehouse that a batch
+    starts from cannot be written whole."""
+    import signal
+
+    db = tmp_path / "w.duckdb"
+    assert xxgk("ingest", SAMPLES, "--db", db, "--quiet").returncode == 0
+    before = db.read_bytes()
+    limit = len(before) // 2
+
+    def small_disk() -> None:
+        _limits()
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    report = good_report(tmp_path / "in")
+    command = ["ingest", str(report), "--db", str(db), "--quiet"]
+    result = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", *command],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=small_disk,
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "无法复制仓库" in result.stderr and "Traceback" not in result.stderr
+    assert db.read_bytes() == before
+    assert not list(tmp_path.glob(".w.duckdb.building-*"))
