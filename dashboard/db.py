@@ -13,7 +13,6 @@ frames, so a rerun triggered by a widget does not touch DuckDB at all.
 from __future__ import annotations
 
 import importlib
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,7 +20,8 @@ from typing import Any, TypeVar
 import duckdb
 import streamlit as st
 
-from pipelines.warehouse.files import DEFAULT_DB, open_readonly, version_key
+from pipelines.paths import default_db
+from pipelines.warehouse.files import open_readonly, version_key
 
 T = TypeVar("T")
 Key = tuple[str, tuple[int, int, int]]
@@ -29,7 +29,7 @@ Key = tuple[str, tuple[int, int, int]]
 
 def warehouse_path() -> Path:
     """``XXGK_DB`` or ``data/xxgk.duckdb``, as every ``xxgk`` command."""
-    return Path(os.environ.get("XXGK_DB") or DEFAULT_DB)
+    return default_db()
 
 
 def warehouse_key() -> Key | None:

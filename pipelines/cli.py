@@ -239,7 +239,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _add_db(p: argparse.ArgumentParser) -> None:
-    from pipelines.warehouse import default_db
+    from pipelines.paths import default_db
 
     p.add_argument(
         "--db",

@@ -21,6 +21,7 @@ from pipelines.errors import ReportError
 from pipelines.manifest import Manifest
 from pipelines.prepare import Context, Failure, Prepared, Unchanged, init, lost, prepare
 from pipelines.progress import Progress
+from pipelines.readers import READER_MODULES
 from pipelines.warehouse import derived
 from pipelines.warehouse.errors import WarehouseError
 from pipelines.warehouse.files import building
@@ -120,7 +121,8 @@ def _ingest(
             on_lost=lost,
             init=init,
             init_args=(context,),
-            preload=["pipelines.prepare"],
+            # the readers import their libraries on first use: once per forkserver, here
+            preload=["pipelines.prepare", *READER_MODULES],
         )
         for result in results:
             bar.update()

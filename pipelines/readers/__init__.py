@@ -24,10 +24,6 @@ from pathlib import Path
 
 from pipelines.document import Document
 from pipelines.errors import UnreadableFile, UnsupportedFormat
-from pipelines.readers.docx import read_docx
-from pipelines.readers.html import read_html
-from pipelines.readers.legacy import read_legacy
-from pipelines.readers.pdf import read_pdf
 from pipelines.readers.text import read_text
 
 MiB = 1024 * 1024
@@ -66,19 +62,42 @@ def _sniff(data: bytes, suffix: str) -> str:
     return "text"
 
 
+# The readers imported on first use (see ``reader_for``); a long-running process that will
+# read many files (an ingest's workers) imports them up front instead.
+READER_MODULES = (
+    "pipelines.readers.html",
+    "pipelines.readers.pdf",
+    "pipelines.readers.docx",
+    "pipelines.readers.legacy",
+)
+
+
 def reader_for(kind: str, path: str) -> Reader:
-    if kind == "html":
-        return read_html
+    # Only the text reader is imported with this package: the others bring in selectolax,
+    # pypdfium2, python-docx and lxml, or subprocess, which cost a command that reads one
+    # text file most of its start-up time. Each is imported when a file of its kind is read.
     if kind == "text":
         return read_text
+    if kind == "html":
+        from pipelines.readers.html import read_html
+
+        return read_html
     if kind == "pdf":
+        from pipelines.readers.pdf import read_pdf
+
         return read_pdf
     if kind == "docx":
+        from pipelines.readers.docx import read_docx
+
         return read_docx
     if kind == "doc":
+        from pipelines.readers.legacy import read_legacy
+
         suffix = Path(path).suffix.lower()
         return partial(read_legacy, suffix=suffix if suffix in _LEGACY_SUFFIXES else ".doc")
     if kind == "rtf":
+        from pipelines.readers.legacy import read_legacy
+
         return partial(read_legacy, suffix=".rtf")
     raise UnsupportedFormat(path, f"暂不支持{kind}格式 / {kind} is not supported")
 

@@ -20,14 +20,11 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.paths import DEFAULT_DB, default_db
 from pipelines.warehouse.errors import WarehouseError
 from pipelines.warehouse.schema import check_version, migrate
 
-DEFAULT_DB = Path("data/xxgk.duckdb")
-
-
-def default_db() -> Path:
-    return Path(os.environ.get("XXGK_DB") or DEFAULT_DB)
+__all__ = ["DEFAULT_DB", "building", "default_db", "open_readonly", "settings", "version_key"]
 
 
 def settings(spill: bool = False) -> dict[str, str]:
