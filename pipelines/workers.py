@@ -5,10 +5,12 @@ Three things go wrong with a plain process pool on real input, and each is handl
 - **Memory runs away** when the parent reads results more slowly than the workers make them
   (a 100,000-file ingest held every parsed report at once). Tasks are submitted through a
   bounded window, in order, so what is in flight is a few dozen files, not the whole batch.
-- **One file kills a worker** (a memory or CPU limit, a crash in a C library). The pool then
-  breaks and loses every task in flight. Those files are re-run one at a time in a fresh
-  pool: the file that breaks it again is the culprit and becomes one named failure; the
-  others go on. Each worker runs under an address-space limit and a per-file CPU limit.
+- **One file kills a worker or hangs it** (a memory or CPU limit, a crash or an endless
+  call in a C library). The pool then breaks, or is killed when an item takes far longer
+  than its CPU limit allows, and loses every task in flight. Those files are re-run one at a
+  time in a fresh pool: the file that breaks or hangs it again is the culprit and becomes
+  one named failure; the others go on. Each worker runs under an address-space limit and a
+  per-file CPU limit.
 - **Workers outlive a killed parent** (``kill -9`` of an ingest left workers blocked on the
   task queue). Each worker watches the process that started the pool and exits within a
   second of it being gone; the forkserver then exits too.
@@ -48,6 +50,12 @@ class Limits:
     cpu_seconds: int = 60
     grace_seconds: int = 10
 
+    @property
+    def wall_seconds(self) -> int:
+        """How long the pool waits for one item before it takes its worker for hung: a call
+        stuck in C code (or asleep) never returns to Python to see its CPU limit."""
+        return 2 * (self.cpu_seconds + self.grace_seconds)
+
     @classmethod
     def from_env(cls) -> Limits:
         """``XXGK_WORKER_MEMORY_MB`` and ``XXGK_WORKER_CPU_SECONDS`` override the defaults."""
@@ -63,6 +71,7 @@ class ItemTimeout(Exception):
 
 
 _limits = Limits()
+_cpu_hard = resource.RLIM_INFINITY  # the worker's hard CPU limit, never lowered (see below)
 
 
 def _on_cpu_limit(signum: int, frame: object) -> None:
@@ -102,8 +111,9 @@ def _init_worker(
     init: Callable[..., None] | None,
     init_args: tuple,
 ) -> None:
-    global _limits
+    global _limits, _cpu_hard
     _limits = limits
+    _cpu_hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
     _die_with(*owner)
     if limits.memory_mb > 0:
         cap = limits.memory_mb * 1024 * 1024
@@ -120,20 +130,27 @@ def _cpu_used() -> int:
 
 
 def call_limited(fn: Callable[[T], R], item: T) -> R:
-    """``fn(item)`` under the per-item CPU limit (in a worker; a no-op limit elsewhere)."""
+    """``fn(item)`` under the per-item CPU limit (in a worker; a no-op limit elsewhere).
+
+    Only the soft limit moves: the kernel then signals SIGXCPU, which Python turns into
+    ``ItemTimeout`` at its next instruction. The hard limit is left alone, since a process
+    that is not privileged can lower it but never raise it again for the next item; an item
+    that never returns to Python is caught by the pool's wall-clock wait instead.
+    """
     if _limits.cpu_seconds <= 0:
         return fn(item)
     soft = _cpu_used() + _limits.cpu_seconds
-    hard = soft + _limits.grace_seconds
+    if _cpu_hard != resource.RLIM_INFINITY:
+        soft = min(soft, _cpu_hard)
     try:
-        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, _cpu_hard))
     except (ValueError, OSError):
         return fn(item)
     try:
         return fn(item)
     finally:
         with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_CPU, (resource.RLIM_INFINITY,) * 2)
+            resource.setrlimit(resource.RLIMIT_CPU, (_cpu_hard, _cpu_hard))
 
 
 def _run_task(fn: Callable[[T], R], items: list[T]) -> list[R]:
@@ -195,6 +212,7 @@ def run_ordered(
         return
     limits = limits or Limits.from_env()
     window = window or workers * 4
+    wait = limits.wall_seconds * task_size if limits.cpu_seconds > 0 else None
     args = (limits, init, init_args, preload or [])
     pool = _Pool(workers, *args)
     pending: deque[tuple[list[T], Future[list[R]]]] = deque()
@@ -215,18 +233,18 @@ def run_ordered(
         while pending:
             future = pending[0][1]
             try:
-                results = future.result()
-            except BrokenProcessPool:
+                results = future.result(timeout=wait)
+            except (BrokenProcessPool, TimeoutError):  # a worker died, or hangs: kill them all
                 lost = [x for t, _ in pending for x in t]
                 pending.clear()
                 pool.close(wait=False)
-                yield from _isolate(fn, lost, on_lost, args)
+                yield from _isolate(fn, lost, on_lost, args, limits)
                 pool = _Pool(workers, *args)
                 fill()
                 continue
             except Exception:  # ``fn`` raised (e.g. MemoryError): find the item, lose it alone
                 task, _ = pending.popleft()
-                yield from _isolate(fn, task, on_lost, args)
+                yield from _isolate(fn, task, on_lost, args, limits)
                 fill()
                 continue
             pending.popleft()
@@ -240,19 +258,24 @@ def run_ordered(
 
 
 def _isolate(
-    fn: Callable[[T], R], items: list[T], on_lost: Callable[[T], R], args: tuple[Any, ...]
+    fn: Callable[[T], R],
+    items: list[T],
+    on_lost: Callable[[T], R],
+    args: tuple[Any, ...],
+    limits: Limits,
 ) -> Iterator[R]:
     """Re-run the items of a broken pool one by one; the one that breaks it again is lost."""
+    wait = limits.wall_seconds if limits.cpu_seconds > 0 else None
     pool = _Pool(1, *args)
     try:
         for item in items:
             try:
-                yield pool.submit(fn, [item]).result()[0]
-            except BrokenProcessPool:
+                yield pool.submit(fn, [item]).result(timeout=wait)[0]
+            except (BrokenProcessPool, TimeoutError):
                 pool.close(wait=False)
                 yield on_lost(item)
                 pool = _Pool(1, *args)
             except Exception:
                 yield on_lost(item)
     finally:
-        pool.close()
+        pool.close(wait=False)

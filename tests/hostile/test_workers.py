@@ -46,3 +46,34 @@ def test_the_ingest_names_a_lost_file() -> None:
     failure = lost_file("/reports/报告.pdf")
     assert isinstance(failure, Failure) and failure.kind == "crashed"
     assert failure.path == "/reports/报告.pdf" and "异常退出" in failure.reason
+
+
+def test_an_item_that_hangs_without_using_cpu_is_lost_alone() -> None:
+    """No CPU limit fires for a worker that waits; the pool's wall-clock wait does."""
+    limits = Limits(memory_mb=2048, cpu_seconds=1, grace_seconds=1)  # waits 4 s for an item
+    items = ["a", "hang", "b", "c"]
+    out = list(run_ordered(burn, items, workers=2, on_lost=lost, limits=limits, task_size=1))
+    assert out == ["A", "lost:hang", "B", "C"]
+
+
+def test_every_item_gets_its_own_cpu_limit_without_privileges() -> None:
+    """An unprivileged worker cannot raise a hard limit it lowered: twelve items of 0.6 s each
+    under a 1 s limit must all pass, however much CPU the worker has used before them."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "from pipelines.workers import Limits, run_ordered\n"
+        "from tests.hostile.workload import burn, lost\n"
+        "limits = Limits(memory_mb=2048, cpu_seconds=1, grace_seconds=1)\n"
+        "items = [f'work{i}' for i in range(12)]\n"
+        "print(list(run_ordered(burn, items, workers=2, on_lost=lost, limits=limits)))\n"
+    )
+    # Without CAP_SYS_RESOURCE, as any ordinary user runs it (root keeps it otherwise).
+    drop = ["setpriv", "--bounding-set", "-sys_resource"] if os.geteuid() == 0 else []
+    result = subprocess.run(
+        [*drop, sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str([f"WORK{i}" for i in range(12)])
