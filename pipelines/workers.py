@@ -74,8 +74,12 @@ _limits = Limits()
 _cpu_hard = resource.RLIM_INFINITY  # the worker's hard CPU limit, never lowered (see below)
 
 
+_in_item = False  # SIGXCPU is an item's timeout only while the item runs
+
+
 def _on_cpu_limit(signum: int, frame: object) -> None:
-    raise ItemTimeout()
+    if _in_item:  # a late signal between items must not kill the worker
+        raise ItemTimeout()
 
 
 def _start_time(pid: int) -> str | None:
@@ -146,9 +150,12 @@ def call_limited(fn: Callable[[T], R], item: T) -> R:
         resource.setrlimit(resource.RLIMIT_CPU, (soft, _cpu_hard))
     except (ValueError, OSError):
         return fn(item)
+    global _in_item
+    _in_item = True
     try:
         return fn(item)
     finally:
+        _in_item = False
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_CPU, (_cpu_hard, _cpu_hard))
 
