@@ -26,6 +26,7 @@ import polars as pl
 from dashboard.selection import UNKNOWN_REGION, Selection
 from pipelines.warehouse.derived import (
     ACTIVE_METRICS,
+    PROSE_COLUMNS,
     REASON_METRICS,
     REVIEW_METRICS,
     SIX_APPLICANTS,
@@ -233,28 +234,56 @@ def unit_year_measures(cur: Cursor, sel: Selection, level: str | None) -> pl.Dat
     return frame
 
 
-def _unpivot(columns: list[str], key: str) -> str:
-    """A LATERAL list of (``key``, value) rows, one per figure column of ``f``."""
-    rows = ", ".join(f"('{c}', f.{quoted(c)})" for c in columns)
-    return f"LATERAL (VALUES {rows}) AS u({key}, value)"
+def _sums(
+    cur: Cursor,
+    sel: Selection,
+    columns: list[str],
+    level: str | None,
+    keep_empty: bool = False,
+) -> pl.DataFrame:
+    """Per unit, year and figure column: its sum, how many reports print it, and how many
+    of those have audit errors.
+
+    Summed wide first (one pass over the selected rows of ``report_figures``), then turned
+    into one row per column: the unpivot works on a few rows per year, not on every report.
+    A column no report of the year prints has no row unless ``keep_empty``.
+    """
+    params: list[object] = []
+    cte = _sel_cte(sel, params)
+    sums = ",\n               ".join(
+        f"sum(f.{quoted(c)}) AS s{i}, count(f.{quoted(c)}) AS n{i}, "
+        f"count(f.{quoted(c)}) FILTER (WHERE sel.has_errors) AS e{i}"
+        for i, c in enumerate(columns)
+    )
+    rows = ", ".join(f"('{c}', a.s{i}, a.n{i}, a.e{i})" for i, c in enumerate(columns))
+    return _frame(
+        cur,
+        f"""
+        WITH {cte},
+        a AS (
+            SELECT {_unit_column(level)} AS unit, sel.year,
+               {sums}
+            FROM sel JOIN report_figures f USING (report_id)
+            GROUP BY ALL
+        )
+        SELECT a.unit, a.year, u.metric, u.value, u.reports, u.error_reports
+        FROM a, LATERAL (VALUES {rows}) AS u(metric, value, reports, error_reports)
+        WHERE {"TRUE" if keep_empty else "u.reports > 0"}
+        ORDER BY a.year, u.metric
+        """,
+        params,
+    )
 
 
 def applicants_by_year(cur: Cursor, sel: Selection) -> pl.DataFrame:
     """本年新收 per year and applicant column (the six columns, not 总计)."""
-    params: list[object] = []
-    cte = _sel_cte(sel, params)
-    cells = _unpivot([f"requests.new_received@{a}" for a in SIX_APPLICANTS], "cell")
-    return _frame(
-        cur,
-        f"""
-        WITH {cte}
-        SELECT sel.year, split_part(u.cell, '@', 2) AS applicant, sum(u.value) AS received,
-               count(u.value) AS reports
-        FROM sel JOIN report_figures f USING (report_id), {cells}
-        GROUP BY ALL
-        ORDER BY sel.year
-        """,
-        params,
+    cells = [f"requests.new_received@{a}" for a in SIX_APPLICANTS]
+    frame = _sums(cur, sel, cells, None, keep_empty=True)
+    return frame.select(
+        "year",
+        pl.col("metric").str.split("@").list.get(1).alias("applicant"),
+        pl.col("value").alias("received"),
+        "reports",
     )
 
 
@@ -265,22 +294,7 @@ def reasons_by_year(cur: Cursor, sel: Selection, level: str | None = None) -> pl
     the sum of its six applicant cells, not as nothing. A reason no report of the year
     prints has no row.
     """
-    params: list[object] = []
-    cte = _sel_cte(sel, params)
-    unit = _unit_column(level)
-    return _frame(
-        cur,
-        f"""
-        WITH {cte}
-        SELECT {unit} AS unit, sel.year, u.metric, sum(u.value) AS value,
-               count(u.value) AS reports
-        FROM sel JOIN report_figures f USING (report_id), {_unpivot(list(REASON_METRICS), "metric")}
-        GROUP BY ALL
-        HAVING count(u.value) > 0
-        ORDER BY 2, 3
-        """,
-        params,
-    )
+    return _sums(cur, sel, list(REASON_METRICS), level).drop("error_reports")
 
 
 def _printed_by_year(
@@ -289,22 +303,7 @@ def _printed_by_year(
     """One template table's printed numbers per year (and unit) and metric, summed, with how
     many reports they rest on and how many of those have audit errors. A metric no report of
     the year prints (a cell of the other edition) has no row."""
-    params: list[object] = []
-    cte = _sel_cte(sel, params)
-    return _frame(
-        cur,
-        f"""
-        WITH {cte}
-        SELECT {_unit_column(level)} AS unit, sel.year, u.metric, sum(u.value) AS value,
-               count(u.value) AS reports,
-               count(u.value) FILTER (WHERE sel.has_errors) AS error_reports
-        FROM sel JOIN report_figures f USING (report_id), {_unpivot(list(metrics), "metric")}
-        GROUP BY ALL
-        HAVING count(u.value) > 0
-        ORDER BY 2, 3
-        """,
-        params,
-    )
+    return _sums(cur, sel, list(metrics), level)
 
 
 def review_by_year(cur: Cursor, sel: Selection, level: str | None = None) -> pl.DataFrame:
@@ -323,30 +322,15 @@ def active_by_year(cur: Cursor, sel: Selection, level: str | None = None) -> pl.
 
 
 def prose_by_year(cur: Cursor, sel: Selection, level: str | None = None) -> pl.DataFrame:
-    """Publication counts stated in part 一, per year and channel.
-
-    A report that names a channel twice counts once, with its largest number: the second
-    sentence is usually a subset ("其中…").
-    """
-    params: list[object] = []
-    cte = _sel_cte(sel, params)
-    unit = _unit_column(level)
-    return _frame(
-        cur,
-        f"""
-        WITH {cte},
-        per_report AS (
-            SELECT p.report_id, p.channel, max(p.value) AS value
-            FROM prose_counts p SEMI JOIN sel USING (report_id)
-            GROUP BY ALL
-        )
-        SELECT {unit} AS unit, sel.year, pr.channel, sum(pr.value)::DOUBLE AS value,
-               count(*) AS reports
-        FROM per_report pr JOIN sel USING (report_id)
-        GROUP BY ALL
-        ORDER BY 2, 3
-        """,
-        params,
+    """Publication counts stated in part 一, per year and channel, and how many reports
+    state them (a report that names a channel twice counts once, with its largest number)."""
+    frame = _sums(cur, sel, list(PROSE_COLUMNS), level)
+    return frame.select(
+        "unit",
+        "year",
+        pl.col("metric").str.strip_prefix("prose.").alias("channel"),
+        "value",
+        "reports",
     )
 
 

@@ -621,3 +621,18 @@ def test_a_warehouse_from_a_newer_xxgk_is_explained(
     assert not at.exception
     assert "无法读取数据仓库" in at.error[0].value
     assert "请升级 xxgk" in at.error[0].value
+
+
+def test_prose_counts_by_year_equal_direct_sql(con: duckdb.DuckDBPyConnection) -> None:
+    """Read from the per-report figures; a channel named twice counts once, its largest."""
+    got = queries.prose_by_year(con, Selection()).sort("year", "channel")
+    want = con.execute(
+        """
+        SELECT r.year, p.channel, sum(p.v)::DOUBLE, count(*)
+        FROM (SELECT report_id, channel, max(value) AS v FROM prose_counts GROUP BY ALL) p
+        JOIN current_reports r USING (report_id)
+        GROUP BY ALL ORDER BY 1, 2
+        """
+    ).fetchall()
+    assert got.select("year", "channel", "value", "reports").rows() == want
+    assert len(want) > 3

@@ -4,7 +4,8 @@ Two things are derived, and each is updated only where a batch touched it:
 
 - ``report_figures``: one wide row per report, the numbers the dashboard and the
   cross-year rules read (part 三's totals by outcome, its reasons, the six applicant
-  columns of 本年新收, every part 二 and 四 cell). A report's facts never change, so its row
+  columns of 本年新收, every part 二 and 四 cell, the publication counts stated in part 一).
+  A report's facts never change, so its row
   is computed once, from the batch's own facts, when the report is loaded; the dashboard
   then sums rows sized by organ × year instead of pivoting every fact on every page.
 - ``current_reports`` and the cross-year findings (S1–S3): they depend on which report is
@@ -64,6 +65,9 @@ APPLICANT_CELLS: tuple[str, ...] = (
     *(f"requests.carried_over@{a}" for a in catalog.APPLICANT_KEYS),
     *(f"requests.carried_forward@{a}" for a in catalog.APPLICANT_KEYS),
 )
+# Publication counts stated in part 一, per channel: a report that names a channel twice
+# counts once, with its largest number (the second sentence is usually a subset, "其中…").
+PROSE_COLUMNS: tuple[str, ...] = tuple(f"prose.{c.key}" for c in catalog.CHANNELS)
 REVIEW_METRICS: tuple[str, ...] = tuple(m.key for m in catalog.METRICS if m.table == "review")
 ACTIVE_METRICS: tuple[str, ...] = tuple(m.key for m in catalog.METRICS if m.table == "active")
 
@@ -101,30 +105,45 @@ def _figure_columns() -> list[tuple[str, str]]:
 FIGURE_COLUMNS = _figure_columns()
 
 
-def figures_select(source: str) -> str:
-    """SELECT computing ``report_figures`` rows from the facts in relation ``source``."""
+def figures_select(facts: str, prose: str) -> str:
+    """SELECT computing ``report_figures`` rows from the relations ``facts`` and ``prose``
+    (``prose_counts`` rows): one row per report that has either."""
     aggregates = ",\n       ".join(f"{expr} AS {quoted(name)}" for name, expr in FIGURE_COLUMNS)
+    stated = ",\n       ".join(
+        f"max(value) FILTER (WHERE channel = '{c.split('.', 1)[1]}')::DOUBLE AS {quoted(c)}"
+        for c in PROSE_COLUMNS
+    )
     return f"""
 WITH cells AS (
     SELECT report_id, "table", metric, applicant, value,
            CASE WHEN "table" = 'requests' THEN {TOTAL_CELL_SQL} ELSE value END AS cell
-    FROM {source}
-)
-SELECT report_id,
+    FROM {facts}
+),
+printed AS (
+    SELECT report_id,
        {aggregates}
-FROM cells
-GROUP BY report_id
+    FROM cells
+    GROUP BY report_id
+),
+stated AS (
+    SELECT report_id,
+       {stated}
+    FROM {prose}
+    GROUP BY report_id
+)
+SELECT * FROM printed FULL OUTER JOIN stated USING (report_id)
 """
 
 
 def create_figures_table(con: duckdb.DuckDBPyConnection) -> None:
-    columns = ", ".join(f"{quoted(name)} DOUBLE" for name, _ in FIGURE_COLUMNS)
+    names = [name for name, _ in FIGURE_COLUMNS] + list(PROSE_COLUMNS)
+    columns = ", ".join(f"{quoted(name)} DOUBLE" for name in names)
     con.execute(f"CREATE OR REPLACE TABLE report_figures (report_id VARCHAR, {columns})")
 
 
 def fingerprint() -> str:
     """Changes when the derived tables' definition does: the warehouse rebuilds them then."""
-    text = figures_select("facts") + CURRENT_REPORTS_SELECT + cross_year_sql("TRUE")
+    text = figures_select("facts", "prose_counts") + CURRENT_REPORTS_SELECT + cross_year_sql("TRUE")
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -267,5 +286,5 @@ def _count_cross_year(con: duckdb.DuckDBPyConnection) -> int:
 def rebuild(con: duckdb.DuckDBPyConnection) -> None:
     """Every derived table from the facts, as if every report had just been loaded."""
     create_figures_table(con)
-    con.execute(f"INSERT INTO report_figures {figures_select('facts')}")
+    con.execute(f"INSERT INTO report_figures BY NAME {figures_select('facts', 'prose_counts')}")
     refresh(con, None)

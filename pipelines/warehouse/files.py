@@ -28,10 +28,13 @@ __all__ = ["DEFAULT_DB", "building", "default_db", "open_readonly", "settings", 
 
 
 def settings(spill: bool = False) -> dict[str, str]:
-    """DuckDB's memory bound for every connection xxgk opens (``XXGK_DUCKDB_MEMORY``, default
-    1 GB: DuckDB's own default is 80% of the machine). Beyond it DuckDB spills to disk; an
-    in-memory connection (readers, exports) spills to the system's temporary folder."""
-    config = {"memory_limit": os.environ.get("XXGK_DUCKDB_MEMORY") or "1GB"}
+    """DuckDB's memory bound for a connection xxgk opens (DuckDB's own default is 80% of the
+    machine). The writer gets 1 GB; a reader (the dashboard, an export) 512 MB, so that with
+    Python around it a process stays under a gigabyte however large its query. Beyond it
+    DuckDB spills to disk: an in-memory reader to the system's temporary folder.
+    ``XXGK_DUCKDB_MEMORY`` overrides both."""
+    limit = os.environ.get("XXGK_DUCKDB_MEMORY") or ("512MB" if spill else "1GB")
+    config = {"memory_limit": limit}
     if spill:
         config["temp_directory"] = os.path.join(tempfile.gettempdir(), f"xxgk-duckdb-{os.getpid()}")
     return config

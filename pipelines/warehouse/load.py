@@ -229,7 +229,7 @@ class BatchWriter:
         con.execute("INSERT INTO reports BY NAME SELECT * FROM new_reports")
         new_facts = pa.Table.from_batches([it.facts for it in items], schema=FACT_SCHEMA)  # noqa: F841
         con.execute("INSERT INTO facts BY NAME SELECT * FROM new_facts")
-        con.execute(f"INSERT INTO report_figures BY NAME {figures_select('new_facts')}")
+
         if plan.superseded:
             supersede = pa.table(  # noqa: F841
                 {
@@ -247,6 +247,9 @@ class BatchWriter:
         con.execute("INSERT INTO findings BY NAME SELECT * FROM new_findings")
         new_prose = _columns([(it.report_id, *p) for it in items for p in it.prose], _PROSE)  # noqa: F841
         con.execute("INSERT INTO prose_counts BY NAME SELECT * FROM new_prose")
+        con.execute(
+            f"INSERT INTO report_figures BY NAME {figures_select('new_facts', 'new_prose')}"
+        )
         new_texts = pa.table(  # noqa: F841
             {"report_id": [it.report_id for it in items], "text": [it.text for it in items]}
         )
