@@ -194,6 +194,23 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_upgrade(args: argparse.Namespace) -> int:
+    from pipelines.warehouse import WarehouseError, building
+
+    db = Path(args.db)
+    if not db.exists():
+        print(f"xxgk: {db}: 仓库不存在 / no warehouse there", file=sys.stderr)
+        return 2
+    try:
+        with building(db):
+            pass  # opening it for a batch upgrades it; an empty batch publishes that alone
+    except WarehouseError as exc:
+        print(f"xxgk: {exc}", file=sys.stderr)
+        return 2
+    print(f"仓库已是当前版本 → {db}")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import os
 
@@ -309,6 +326,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by-year", action="store_true", help="按年度分区写成目录（hive 分区）")
     p.add_argument("--force", action="store_true", help="覆盖已有的文件或 xxgk 的按年度导出")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "upgrade", help="把旧版本写入的仓库升级到当前版本 / upgrade an older warehouse"
+    )
+    _add_db(p)
+    p.set_defaults(func=cmd_upgrade)
 
     p = sub.add_parser("serve", help="打开看板（Streamlit）/ run the dashboard")
     _add_db(p)

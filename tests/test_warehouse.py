@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from pipelines.ingest import ingest
-from pipelines.warehouse import building, open_readonly
+from pipelines.warehouse import WarehouseError, building, open_readonly
 from pipelines.warehouse.schema import MIGRATIONS, SCHEMA_VERSION, migrate
 from tests.helpers import SAMPLES
 from tests.warehouse_helpers import SEED_TEXT, SHUYANG_HTML, seed_as, write
@@ -227,6 +227,23 @@ def test_a_version_2_warehouse_keeps_its_reports_and_gains_its_figures(tmp_path)
         "SELECT count(*) FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY' "
         "AND table_name IN ('reports', 'organs', 'report_texts')",
     ) == [(0,)]
+
+
+def test_a_reader_asks_for_an_upgrade_and_xxgk_upgrade_does_it(tmp_path, capsys) -> None:
+    """A warehouse of an older schema: export and the dashboard say so; upgrade fixes it."""
+    from pipelines.cli import main
+
+    db = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(db))
+    migrate(con, target=2)
+    con.close()
+    with pytest.raises(WarehouseError, match="xxgk upgrade"):
+        open_readonly(db)
+    assert main(["export", str(tmp_path / "out.parquet"), "--db", str(db)]) == 2
+    assert "xxgk upgrade" in capsys.readouterr().err
+    assert main(["upgrade", "--db", str(db)]) == 0
+    assert rows(db, "SELECT max(version) FROM schema_version") == [(SCHEMA_VERSION,)]
+    assert main(["export", str(tmp_path / "out.parquet"), "--db", str(db)]) == 0
 
 
 def test_a_failed_batch_publishes_nothing(tmp_path) -> None:
@@ -493,7 +510,6 @@ def _newer_warehouse(tmp_path):
 def test_a_newer_warehouse_is_a_message_not_a_traceback(tmp_path, capsys) -> None:
     from pipelines.cli import main
     from pipelines.export import Filters, export
-    from pipelines.warehouse import WarehouseError
 
     db = _newer_warehouse(tmp_path)
     before = db.read_bytes()

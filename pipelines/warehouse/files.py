@@ -22,7 +22,7 @@ import duckdb
 
 from pipelines.paths import DEFAULT_DB, default_db
 from pipelines.warehouse.errors import WarehouseError
-from pipelines.warehouse.schema import check_version, migrate
+from pipelines.warehouse.schema import check_current, migrate
 
 __all__ = ["DEFAULT_DB", "building", "default_db", "open_readonly", "settings", "version_key"]
 
@@ -122,7 +122,7 @@ def open_readonly(path: Path) -> duckdb.DuckDBPyConnection:
         raise WarehouseError(f"{path}: 无法打开仓库文件 / cannot open: {exc}") from exc
     con.execute("USE wh")
     try:
-        check_version(con)  # a newer file may hold tables this xxgk would misread
+        check_current(con)  # an older or newer file holds tables this xxgk would misread
     except WarehouseError as exc:
         con.close()
         raise WarehouseError(f"{path}: {exc}") from None

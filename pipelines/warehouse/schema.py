@@ -181,6 +181,24 @@ def check_version(con: duckdb.DuckDBPyConnection) -> int:
     return version
 
 
+def check_current(con: duckdb.DuckDBPyConnection) -> None:
+    """For a reader: the warehouse must be exactly what this xxgk writes.
+
+    An older one lacks tables or columns the pages and exports read (it is upgraded by the
+    next batch, or by ``xxgk upgrade``), and a reader never writes, so it says so instead of
+    failing on a missing column.
+    """
+    version = check_version(con)
+    stored: list[tuple] = []
+    if version >= 3:
+        stored = con.execute("SELECT max(fingerprint) FROM derived_state").fetchall()
+    if version < SCHEMA_VERSION or not stored or stored[0][0] != derived.fingerprint():
+        raise WarehouseError(
+            "仓库由较旧版本的 xxgk 写入，请先运行 xxgk upgrade（或导入一批报告）以升级 / "
+            "warehouse written by an older xxgk: run xxgk upgrade"
+        )
+
+
 def migrate(con: duckdb.DuckDBPyConnection, target: int = SCHEMA_VERSION) -> int:
     """Bring a warehouse up to ``target``; returns the version it had before.
 
