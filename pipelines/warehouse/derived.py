@@ -170,11 +170,19 @@ def _literal(text: str) -> str:
 
 
 def cross_year_sql(organ_filter: str) -> str:
-    """INSERT statements of S1–S3 for the current reports whose organ passes the filter."""
-    base = f"""
-        SELECT r.report_id, r.organ_id, r.year, f.* EXCLUDE (report_id)
-        FROM current_reports r JOIN report_figures f USING (report_id)
-        WHERE {organ_filter}"""
+    """INSERT statements of S1–S3 for the current reports whose organ passes the filter.
+
+    The rows they compare (current reports of those organs, with their figures) are gathered
+    once into a temporary table, so the sixteen comparisons read the batch's organs, not
+    the warehouse.
+    """
+    gather = f"""
+CREATE OR REPLACE TEMP TABLE xxgk_cy AS
+SELECT r.report_id, r.organ_id, r.year, f.* EXCLUDE (report_id)
+FROM current_reports r JOIN report_figures f USING (report_id)
+WHERE {organ_filter};
+"""
+    base = "SELECT * FROM xxgk_cy"
     parts = []
     for a in catalog.APPLICANT_KEYS:  # S1, per applicant column
         label = _literal(catalog.APPLICANT_LABELS[a])
@@ -246,7 +254,7 @@ FROM ({base}) cur JOIN ({base}) prev ON prev.organ_id = cur.organ_id AND prev.ye
 WHERE cur.year = 2020 AND cur.{cur} IS NOT NULL AND prev.{cur} IS NOT NULL
   AND prev.{chg} IS NOT NULL AND cur.{cur} <> prev.{cur} + prev.{chg};"""
         )
-    return "".join(parts)
+    return gather + "".join(parts) + "\nDROP TABLE xxgk_cy;\n"
 
 
 def refresh(con: duckdb.DuckDBPyConnection, organs: list[str] | None) -> int:
