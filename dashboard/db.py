@@ -71,15 +71,3 @@ def q(fn: Callable[..., T], *args: Any) -> T:
     if key is None:
         raise FileNotFoundError(warehouse_path())
     return _cached(key, f"{fn.__module__}:{fn.__qualname__}", args)
-
-
-def uncached(fn: Callable[..., T], *args: Any) -> T:
-    """Run a query without the cache: for the download builders, whose result is big."""
-    key = warehouse_key()
-    if key is None:
-        raise FileNotFoundError(warehouse_path())
-    cur = cursor(key)
-    try:
-        return fn(cur, *args)
-    finally:
-        cur.close()

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import multiprocessing
 import os
 import secrets
 import shutil
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -97,22 +99,40 @@ def _sweep(root: Path) -> None:
             continue
 
 
+def _write_file(
+    db: str, sel: Selection, form: str, file_format: str, tables: list[str], path: str
+) -> int:
+    """In a child process: its own read-only connection, its own memory."""
+    from pipelines.warehouse.files import open_readonly
+
+    con = open_readonly(Path(db))
+    try:
+        return write(con, sel, form, file_format, tables, Path(path))
+    finally:
+        con.close()
+
+
 def prepare(
-    cur: duckdb.DuckDBPyConnection,
-    sel: Selection,
-    form: str,
-    file_format: str,
-    tables: list[str],
+    db: Path, sel: Selection, form: str, file_format: str, tables: list[str]
 ) -> tuple[str, int]:
-    """Write a download; returns its token (the only way to fetch it) and its row count."""
+    """Write a download; returns its token (the only way to fetch it) and its row count.
+
+    The file is written by a child process, so the server's memory does not grow with the
+    size of a download (DuckDB keeps what it has used for a while) and one large download
+    does not hold up the pages of other readers.
+    """
     root = folder()
     _sweep(root)
     token = secrets.token_urlsafe(24)
     place = root / token
     place.mkdir(mode=0o700)
     path = place / file_name(sel, form, file_format)
+    context = multiprocessing.get_context("spawn")
     try:
-        n = write(cur, sel, form, file_format, tables, path)
+        with ProcessPoolExecutor(max_workers=1, mp_context=context) as child:
+            n = child.submit(
+                _write_file, str(db), sel, form, file_format, list(tables), str(path)
+            ).result()
     except BaseException:
         shutil.rmtree(place, ignore_errors=True)
         raise

@@ -465,7 +465,12 @@ TABLES = ["active", "requests", "review"]
 
 
 def _download(con: duckdb.DuckDBPyConnection, form: str, file_format: str, tables, tmp_path):
-    token, n = download.prepare(con, URL_SELECTION, form, file_format, list(tables))
+    db = Path(
+        con.execute("SELECT path FROM duckdb_databases() WHERE database_name = 'wh'").fetchall()[0][
+            0
+        ]
+    )
+    token, n = download.prepare(db, URL_SELECTION, form, file_format, list(tables))
     path = download.prepared(token)
     assert path is not None and path.parent.parent == download.folder()
     return path, n

@@ -5,9 +5,10 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import download, fmt, labels, ui
+from dashboard import db, download, fmt, labels, safe, ui
 from dashboard.context import current
-from dashboard.db import q, uncached
+from dashboard.db import q
+from pipelines import export
 
 ctx = current()
 sel = ctx.sel
@@ -65,7 +66,11 @@ if st.button(
     "生成下载文件", type="primary", disabled=too_big, icon=":material/download:", key="d_make"
 ):
     with st.spinner("正在写入文件……"):
-        token, written = uncached(download.prepare, sel, form, file_format, tables)
+        try:
+            token, written = download.prepare(db.warehouse_path(), sel, form, file_format, tables)
+        except export.ExportError as exc:
+            st.error(safe.md(str(exc)), icon=":material/error:")
+            st.stop()
     st.session_state["d_ready"] = (choice, token, written)
 ready = st.session_state.get("d_ready")
 if ready and ready[0] == choice:
