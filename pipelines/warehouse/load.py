@@ -115,14 +115,10 @@ class BatchWriter:
         self.buffer: list[Prepared] = []
         self.counts = BatchCounts()
         self.now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        # organ_id, year -> the current report, read once and kept up to date in memory
-        self.current: dict[tuple[str, int], Current] = {
-            (o, y): Current(r, int(c or 0), bool(d))
-            for o, y, r, c, d in con.execute(
-                "SELECT organ_id, year, report_id, cells, is_demo FROM reports "
-                "WHERE status = 'current'"
-            ).fetchall()
-        }
+        # organ_id, year -> the current report, read for the organs the batch meets (not
+        # for the whole warehouse) and kept up to date in memory
+        self.current: dict[tuple[str, int], Current] = {}
+        self.known_organs: set[str] = set()
         self.touched: set[str] = set()  # organs whose derived rows the batch must refresh
         # reports a move of this batch superseded (see ``reidentify``)
         self.displaced: set[str] = set()
@@ -137,8 +133,22 @@ class BatchWriter:
         if items:
             self._write(items)
 
+    def _load(self, organs: set[str]) -> None:
+        """The current reports of ``organs`` not read yet."""
+        missing = sorted(organs - self.known_organs)
+        if not missing:
+            return
+        for o, y, r, c, d in self.con.execute(
+            "SELECT organ_id, year, report_id, cells, is_demo FROM reports "
+            "WHERE status = 'current' AND organ_id IN (SELECT unnest(?::VARCHAR[]))",
+            [missing],
+        ).fetchall():
+            self.current[(o, y)] = Current(r, int(c or 0), bool(d))
+        self.known_organs.update(missing)
+
     def _write(self, items: list[Prepared]) -> None:
         """One transaction for ``items``; on failure, each item alone, so one bad one fails."""
+        self._load({it.organ_id for it in items})
         state = dict(self.current)
         plan = self._plan(items, state)
         try:
@@ -281,6 +291,7 @@ class BatchWriter:
         assert found, it.report_id
         old_organ, old_year, status, cells, is_demo = found[0]
         old_key, new_key = (str(old_organ), int(old_year)), (it.organ_id, it.year)
+        self._load({str(old_organ), it.organ_id})
         self.touched.update((str(old_organ), it.organ_id))
         moving_current = status == "current" or it.report_id in self.displaced
         self.displaced.discard(it.report_id)
