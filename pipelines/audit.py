@@ -1,11 +1,14 @@
 """The report's own arithmetic (勾稽关系, ``docs/template.md`` §7) as findings.
 
 A report that contradicts itself is kept exactly as published; these findings are what
-tell the reader. Rule ids are the spec's: H1–H5 for broken identities (severity ``error``),
-P1–P3 and S4 for what merely looks wrong (``warning``; S1–S3 need two years and run in
-the warehouse, ``pipelines.warehouse.load``), plus X1 for a count stated in the
-prose that the table contradicts. Blank component cells count as 0 (P3); a blank total
-whose components are not all zero is reported as a missing total, not as a mismatch.
+tell the reader. Every rule's id, severity and title live in ``catalog.RULES``; a finding
+is built by ``_finding``, which takes the severity from there, so a rule cannot be
+``error`` in one place and ``warning`` in another, and an id outside the catalog cannot be
+emitted. Rule ids are the spec's: H1–H5 for broken identities (severity ``error``), P1–P3
+and S4 for what merely looks wrong (``warning``; S1–S3 need two years and run in the
+warehouse, ``pipelines.warehouse.derived``), plus X1 for a count stated in the prose that
+the table contradicts. Blank component cells count as 0 (P3); a blank total whose
+components are not all zero is reported as a missing total, not as a mismatch.
 
 The rest are xxgk's own, not the template's. Part 二 has no identity of its own, so they
 add what plain logic guarantees inside one report (A1–A3: an item count cannot fall below
@@ -28,29 +31,8 @@ _RESULT_ROWS = ("outcome.granted", "outcome.partial")
 _OTHER_SUBROWS = tuple(
     r.metric.key for r in catalog.REQUEST_ROWS if r.group == "other" and r.keywords
 )
-RULE_TITLES = {
-    "H1": "收支平衡：本年新收＋上年结转＝办理结果总计＋结转下年度",
-    "H2": "办理结果各项之和＝（七）总计",
-    "H3": "各类申请人之和＝总计列",
-    "H4": "报告自加的小计＝其分项之和",
-    "H5": "复议、诉讼各结果之和＝总计",
-    "P1": "数量应为非负整数",
-    "P2": "金额应为非负数并注明单位",
-    "P3": "总计为空而分项不为零",
-    "S1": "本年上年结转＝上年报告的结转下年度",
-    "S2": "现行有效件数＝上年现行有效＋本年制发－本年废止，且本年废止不超过上年现行有效＋本年制发",
-    "S3": "上一年项目数量＝前一年报告的上一年项目数量＋本年增/减",
-    "S4": "本年新公开数量不应超过对外公开总数量",
-    "X1": "正文所述数字与表格不一致",
-    "A1": "上一年项目数量＋本年增/减（本年项目数量）不能为负",
-    "A2": "本年制发件数－本年废止件数不应超过现行有效件数",
-    "A3": "采购项目数量为0时采购总金额应为0",
-    "B1": "总计空白而同行各格填有数字（均为0）",
-    "B2": "第四部分一组（或整行）全部空白",
-    "R1": "数字超出同类数字的合理范围",
-    "R2": "数字位数超过可精确保存的上限，未读取",
-    "X2": "正文所述主动公开数字与第二部分表格不一致",
-}
+# The titles by rule id, for readers that knew them here (the rules live in catalog.RULES).
+RULE_TITLES: dict[str, str] = {r.id: r.title for r in catalog.RULES}
 # The part 二 rows whose 2019 item counts (上一年项目数量, 本年增/减) A1 checks.
 _ITEM_ROWS = tuple(
     row for t in catalog.ACTIVE_TABLES["2019"] if "net_change" in t.columns for row in t.rows
@@ -61,6 +43,19 @@ _STATED_COLUMNS = {
     "repealed": ("repealed",),
     "in_force": ("in_force",),
 }
+
+
+def _finding(
+    rule: str,
+    message: str,
+    expected: Number | None = None,
+    actual: Number | None = None,
+    cells: tuple[str, ...] = (),
+) -> Finding:
+    """A finding of one of this module's rules, with the severity the catalog gives it."""
+    spec = catalog.RULES_BY_ID[rule]
+    assert spec.scope == "report", rule  # the cross-year rules run in the warehouse
+    return Finding(rule, spec.severity, message, expected, actual, cells)
 
 
 def _leaves(group: str) -> tuple[str, ...]:
@@ -127,13 +122,13 @@ def _check_sum(
         if expected != 0:
             names = tuple(_address(m, a) for m, a in (total, *parts))
             text = f"{message}：总计一格为空，而其组成部分之和为{_fmt(expected)}"
-            out.append(Finding("P3", "warning", text, expected, None, names))
+            out.append(_finding("P3", text, expected, None, names))
         return
     actual = total_fact.value
     if abs(actual - expected) > 1e-9:
         names = tuple(_address(m, a) for m, a in (total, *parts))
         text = f"{message}：组成部分之和为{_fmt(expected)}，但填报的总计为{_fmt(actual)}"
-        out.append(Finding(rule, "error", text, expected, actual, names))
+        out.append(_finding(rule, text, expected, actual, names))
 
 
 def _address(metric: str, applicant: str | None) -> str:
@@ -173,9 +168,8 @@ def audit_report(report: Report) -> list[Finding]:
                 rhs = cells.num(h1[2], c) + cells.num(h1[3], c)
                 if lhs != rhs:
                     out.append(
-                        Finding(
+                        _finding(
                             "H1",
-                            "error",
                             f"第三部分“{col}”列：本年新收与上年结转之和为{_fmt(lhs)}，"
                             f"但办理结果总计与结转下年度之和为{_fmt(rhs)}",
                             lhs,
@@ -274,9 +268,8 @@ def _blank_totals(cells: _Cells, metrics: dict[str, None]) -> list[Finding]:
             else:
                 where = f"第四部分“{dict(catalog.REVIEW_GROUPS)[metric.rsplit('.', 1)[0]]}”"
             out.append(
-                Finding(
+                _finding(
                     "B1",
-                    "warning",
                     f"{where}：总计一格空白，而同行其他格填有数字（均为0），总计应填0",
                     0,
                     None,
@@ -299,12 +292,11 @@ def _blank_review(cells: _Cells) -> list[Finding]:
     ]
     if len(blank) == len(_REVIEW_PARTS):
         text = "第四部分行政复议、行政诉讼的15格全部空白，未填报任何数字（没有案件应填0）"
-        return [Finding("B2", "warning", text, None, None, catalog.REVIEW_KEYS)]
+        return [_finding("B2", text, None, None, catalog.REVIEW_KEYS)]
     labels = dict(catalog.REVIEW_GROUPS)
     return [
-        Finding(
+        _finding(
             "B2",
-            "warning",
             f"第四部分“{labels[g]}”的5格全部空白，未填报（没有案件应填0）",
             None,
             None,
@@ -331,9 +323,8 @@ def _magnitudes(report: Report) -> list[Finding]:
         if f.value is None:
             if f.raw and too_long_number(f.raw):
                 out.append(
-                    Finding(
+                    _finding(
                         "R2",
-                        "error",
                         f"“{_cell_label(f)}”填报为{f.raw}，超过{catalog.MAX_EXACT_DIGITS}位"
                         "有效数字，不可能是真实数字，也无法精确保存，未读取",
                         None,
@@ -344,9 +335,8 @@ def _magnitudes(report: Report) -> list[Finding]:
             continue
         if abs(f.value) > limit:
             out.append(
-                Finding(
+                _finding(
                     "R1",
-                    "warning",
                     f"“{_cell_label(f)}”填报为{f.raw or _fmt(f.value)}，超出同类数字的合理范围"
                     f"（不超过{limit:,}），请核对单位或是否多填了数字",
                     limit,
@@ -379,9 +369,8 @@ def _active_logic(cells: _Cells) -> list[Finding]:
         if got is not None and got[0] + got[1] < 0:
             label = catalog.ACTIVE_ROWS_BY_KEY[row].label
             out.append(
-                Finding(
+                _finding(
                     "A1",
-                    "error",
                     f"“{label}”上一年项目数量为{_fmt(got[0])}，本年增/减为{_fmt(got[1])}，"
                     f"本年项目数量将为{_fmt(got[0] + got[1])}，不能为负",
                     0,
@@ -398,9 +387,8 @@ def _active_logic(cells: _Cells) -> list[Finding]:
         if got is not None and got[0] - got[1] > got[2]:
             label = catalog.ACTIVE_ROWS_BY_KEY[row].label
             out.append(
-                Finding(
+                _finding(
                     "A2",
-                    "warning",
                     f"“{label}”本年制发{_fmt(got[0])}件、废止{_fmt(got[1])}件，"
                     f"现行有效件数却只有{_fmt(got[2])}件（至少应为{_fmt(got[0] - got[1])}件）",
                     got[0] - got[1],
@@ -413,9 +401,8 @@ def _active_logic(cells: _Cells) -> list[Finding]:
     got = _values(cells, *keys)
     if got is not None and got[0] == 0 and got[1] > 0:
         out.append(
-            Finding(
+            _finding(
                 "A3",
-                "error",
                 f"“政府集中采购”采购项目数量为0，采购总金额却为{_fmt(got[1])}万元",
                 0,
                 got[1],
@@ -442,9 +429,8 @@ def _stated_figures(report: Report, cells: _Cells) -> list[Finding]:
                 s = stated[0]
                 label = catalog.METRICS_BY_KEY[fact.metric].label
                 out.append(
-                    Finding(
+                    _finding(
                         "X2",
-                        "warning",
                         f"正文称{label}为{s.value}件（“{s.sentence}”），但第二部分表格填报为"
                         f"{_fmt(fact.value)}件",
                         s.value,
@@ -468,26 +454,19 @@ def _plausibility(report: Report, cells: _Cells) -> list[Finding]:
             if f.value < 0:
                 label = metric.label
                 out.append(
-                    Finding(
-                        "P2", "warning", f"“{label}”金额为负数：{f.raw}", None, f.value, (f.cell,)
-                    )
+                    _finding("P2", f"“{label}”金额为负数：{f.raw}", None, f.value, (f.cell,))
                 )
             continue
         if metric.signed:
             if isinstance(f.value, float):
                 label = metric.label
-                out.append(
-                    Finding(
-                        "P1", "warning", f"“{label}”应为整数：{f.raw}", None, f.value, (f.cell,)
-                    )
-                )
+                out.append(_finding("P1", f"“{label}”应为整数：{f.raw}", None, f.value, (f.cell,)))
             continue
         if f.value < 0 or isinstance(f.value, float):
             label = metric.label + (f"（{APPLICANT_LABELS[f.applicant]}）" if f.applicant else "")
             out.append(
-                Finding(
+                _finding(
                     "P1",
-                    "warning",
                     f"“{label}”应为非负整数，填报为{f.raw}",
                     None,
                     f.value,
@@ -501,9 +480,8 @@ def _plausibility(report: Report, cells: _Cells) -> list[Finding]:
             if n and t and n.value is not None and t.value is not None and n.value > t.value:
                 label = catalog.ACTIVE_ROWS_BY_KEY[row].label
                 out.append(
-                    Finding(
+                    _finding(
                         "S4",
-                        "warning",
                         f"“{label}”本年新公开数量（{_fmt(n.value)}）大于对外公开总数量"
                         f"（{_fmt(t.value)}）",
                         t.value,
@@ -518,9 +496,8 @@ def _plausibility(report: Report, cells: _Cells) -> list[Finding]:
         p = stated[0]
         if all(q.value != table.value for q in stated):
             out.append(
-                Finding(
+                _finding(
                     "X1",
-                    "warning",
                     f"正文称收到申请{p.value}件（“{p.sentence}”），但第三部分表格本年新收申请"
                     f"总计为{_fmt(table.value)}件",
                     p.value,

@@ -2,7 +2,9 @@
 
 Keys are a contract (``docs/metrics.md``): the parser, the audit, the warehouse views, the
 exports and the dashboard all read keys, Chinese labels, label variants, editions and units
-from here, so a label is never spelled twice in the code base.
+from here, so a label is never spelled twice in the code base. So do the audit rules
+(``RULES``: id, severity, title, scope), whether one report's audit or the warehouse's
+cross-year SQL emits them.
 
 Matching hints (``keywords``) are fragments that identify a row even when a report has a
 typo, a shortened wording, false spaces or another numbering style; they are checked
@@ -407,7 +409,7 @@ class Channel:
     key: str
     label: str
     keywords: tuple[str, ...]  # a clause naming one of these and a count belongs to the channel
-    units: str = "条篇期件个次"
+    units: str = "条篇期件个次"  # the counting units a count of this channel is printed in
 
 
 CHANNELS: tuple[Channel, ...] = (
@@ -417,11 +419,66 @@ CHANNELS: tuple[Channel, ...] = (
     Channel("new_media", "政务新媒体", ("政务新媒体", "新媒体")),
     Channel("gazette", "政府公报", ("政府公报", "公报")),
     Channel("exec_meeting", "政府常务会议", ("常务会议",)),
-    Channel("interpretation", "政策解读", ("政策解读", "解读")),
-    Channel("press_conference", "新闻发布会", ("新闻发布会", "发布会")),
+    # Press conferences and interpretation events (解读会, 在线访谈) are counted in 场 too.
+    Channel("interpretation", "政策解读", ("政策解读", "解读"), units="条篇期件个次场"),
+    Channel("press_conference", "新闻发布会", ("新闻发布会", "发布会"), units="条篇期件个次场"),
     Channel("requests_received", "依申请公开(收到申请)", ("收到", "受理"), units="件条个份"),
 )
 CHANNELS_BY_KEY = {c.key: c for c in CHANNELS}
+
+# ---------------------------------------------------------------------------------------------
+# Audit rules
+# ---------------------------------------------------------------------------------------------
+
+SEVERITIES = ("error", "warning")
+RULE_SCOPES = ("report", "cross_year")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One audit rule, the one place its id, severity and title are written.
+
+    A finding carries the rule's id and takes its severity from here, whether the audit of
+    one report (``pipelines.audit``, scope ``report``) or the warehouse's comparison of an
+    organ's consecutive years (``pipelines.warehouse.derived``, scope ``cross_year``)
+    emits it; the dashboard names a rule by its title.
+    """
+
+    id: str
+    severity: str  # "error": cannot be true; "warning": only looks wrong
+    title: str  # Chinese, one line
+    scope: str  # "report" | "cross_year"
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("H1", "error", "收支平衡：本年新收＋上年结转＝办理结果总计＋结转下年度", "report"),
+    Rule("H2", "error", "办理结果各项之和＝（七）总计", "report"),
+    Rule("H3", "error", "各类申请人之和＝总计列", "report"),
+    Rule("H4", "error", "报告自加的小计＝其分项之和", "report"),
+    Rule("H5", "error", "复议、诉讼各结果之和＝总计", "report"),
+    Rule("P1", "warning", "数量应为非负整数", "report"),
+    Rule("P2", "warning", "金额应为非负数", "report"),
+    Rule("P3", "warning", "总计为空而分项不为零", "report"),
+    Rule("A1", "error", "上一年项目数量＋本年增/减（本年项目数量）不能为负", "report"),
+    Rule("A2", "warning", "本年制发件数－本年废止件数不应超过现行有效件数", "report"),
+    Rule("A3", "error", "采购项目数量为0时采购总金额应为0", "report"),
+    Rule("B1", "warning", "总计空白而同行各格填有数字（均为0）", "report"),
+    Rule("B2", "warning", "第四部分一组（或整行）全部空白", "report"),
+    Rule("R1", "warning", "数字超出同类数字的合理范围", "report"),
+    Rule("R2", "error", "数字位数超过可精确保存的上限，未读取", "report"),
+    Rule("S1", "warning", "本年上年结转＝上年报告的结转下年度", "cross_year"),
+    Rule(
+        "S2",
+        "warning",
+        "现行有效件数＝上年现行有效＋本年制发－本年废止，且本年废止不超过上年现行有效＋本年制发",
+        "cross_year",
+    ),
+    Rule("S3", "warning", "上一年项目数量＝前一年报告的上一年项目数量＋本年增/减", "cross_year"),
+    Rule("S4", "warning", "本年新公开数量不应超过对外公开总数量", "report"),
+    Rule("X1", "warning", "正文所述收到申请数与第三部分表格不一致", "report"),
+    Rule("X2", "warning", "正文所述主动公开数字与第二部分表格不一致", "report"),
+)
+RULES_BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
 
 # ---------------------------------------------------------------------------------------------
 # The flat list every consumer reads

@@ -1,16 +1,19 @@
-"""A manifest settles what a report's text cannot: its region, its year, its organ kind.
+"""A manifest settles what a report's text cannot: its organ, region, year and organ kind.
 
-CSV with a header; each row names a ``file`` (path relative to the manifest, or a file
-name) or an ``organ`` (as printed), and any of ``region_code`` (6-digit division code),
-``year`` (file rows only: an organ publishes one report a year) and ``organ_kind``
-(government / department). A ``manifest.csv`` inside an ingested folder is read
-automatically.
+CSV with a header; each row names a ``file`` (path relative to the manifest; a bare file
+name also matches that name in other folders) or an ``organ`` (as printed), and any of
+``region_code`` (6-digit division code), ``year`` (file rows only: an organ publishes one
+report a year) and ``organ_kind`` (government / department). In a file row, ``organ``
+sets the organ for that file: for a title that names none or cannot be read (机关不详), or
+names it wrongly. It is taken as written, not held to the shape of a title's organ, since
+it is what settles the names that shape refuses. A ``manifest.csv`` inside an ingested
+folder is read automatically.
 
 A row that cannot be right (an unknown division code, a year outside the years reports
-exist for, an unknown kind) does not stop the batch and is never half-applied: the files it
-speaks for fail, each named, with the row's reason; everything else loads. A manifest that
-cannot be read at all is refused as a whole, since loading without it would place its
-reports wrongly.
+exist for, an unknown kind, an organ with control characters or over 100 characters) does
+not stop the batch and is never half-applied: the files it speaks for fail, each named,
+with the row's reason; everything else loads. A manifest that cannot be read at all is
+refused as a whole, since loading without it would place its reports wrongly.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ def last_year() -> int:
 
 
 _YEAR = re.compile(r"[0-9]{4}")  # ASCII digits only: int("１２３") would read full-width ones
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_ORGAN = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +47,7 @@ class Entry:
     year: int | None = None
     organ_kind: str | None = None
     error: str | None = None  # the row is wrong: the reports it speaks for fail with this
+    organ: str | None = None  # file rows only: the organ that published the file
 
 
 class ManifestError(ReportError):
@@ -81,12 +87,16 @@ class Manifest:
         codes = gazetteer().by_code
         for n, row in enumerate(reader, start=2):
             row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
-            entry = self._entry(row, codes)
+            entry = self._entry(row, codes, file_row=bool(row.get("file")))
             if entry.error:
                 entry = Entry(error=f"清单 {path.name} 第{n}行：{entry.error}")
             if row.get("file"):
                 self.by_file[os.path.normpath(os.path.join(base, row["file"]))] = entry
-                self.by_name.setdefault(Path(row["file"]).name, entry)
+                if Path(row["file"]).name == row["file"]:
+                    # A bare file name also speaks for that name elsewhere (a manifest kept
+                    # apart from the reports); a row with folders names one file only, since
+                    # every organ's folder may hold a 2023.pdf.
+                    self.by_name.setdefault(row["file"], entry)
             elif row.get("organ"):
                 if entry.year is not None:
                     # An organ row speaks for all its reports: one year for all of them would
@@ -102,7 +112,10 @@ class Manifest:
                 )
 
     @staticmethod
-    def _entry(row: dict[str, str], codes: dict) -> Entry:
+    def _entry(row: dict[str, str], codes: dict, file_row: bool) -> Entry:
+        organ = row.get("organ", "") if file_row else ""  # an organ row's organ is its key
+        if len(organ) > MAX_ORGAN or _CONTROL.search(organ):
+            return Entry(error=f"机关名称（organ）含控制字符或超过{MAX_ORGAN}字 / bad organ")
         code = row.get("region_code") or None
         if code and code not in codes:
             return Entry(error=f"行政区划代码 {code} 不存在 / unknown division code")
@@ -117,7 +130,7 @@ class Manifest:
         kind = row.get("organ_kind") or None
         if kind and kind not in KINDS:
             return Entry(error="机关类型应为 government 或 department / bad organ_kind")
-        return Entry(code, year, kind)
+        return Entry(code, year, kind, organ=organ or None)
 
     def for_file(self, path: str) -> Entry | None:
         return self.by_file.get(os.path.abspath(path)) or self.by_name.get(os.path.basename(path))

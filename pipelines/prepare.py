@@ -26,9 +26,10 @@ from pipelines.discover import display_path
 from pipelines.errors import ReportError
 from pipelines.manifest import Entry, Manifest, check_year
 from pipelines.parse import parse_document
+from pipelines.parse.metadata import IdentityWarning, looks_like_organ
 from pipelines.parse.model import Report
 from pipelines.readers import read_bytes, read_regular_file
-from pipelines.regions import gazetteer, resolve_organ
+from pipelines.regions import gazetteer, read_region, resolve_organ
 from pipelines.workers import ItemTimeout
 
 FACT_SCHEMA = pa.schema(
@@ -147,13 +148,29 @@ def prepare(path: str) -> Result:
 def identify(report: Report, path: str, manifest: Manifest) -> tuple[str, str, str] | str:
     """``(organ_id, organ_kind, region_status)`` for a parsed report, or why it cannot load.
 
-    Sets the report's region and year where the manifest settles them. A file row of the
-    manifest wins over an organ row, field by field; the year comes from a file row only.
+    The one place a report's identity is settled. The parser read what the text prints (the
+    organ only if it looks like one, the region the organ's name names, with a warning for
+    each it could not settle); here the manifest and the folders on the path settle the
+    rest, and the parser's warning about what they settled is dropped, so a stored report
+    never says 机关不详 or 未能确定 about an organ or a region it has.
+
+    Organ: a file row's ``organ``, else the title's, else the nearest folder named like an
+    organ. Region: the manifest's code, else what the name prints, else (for an ambiguous
+    name) a folder naming one candidate's province or city. A file row of the manifest wins
+    over an organ row, field by field; the year comes from a file row only. Sets the
+    report's organ, region and year where they are settled here.
     """
     by_file = manifest.for_file(path) or Entry()
+    if by_file.error:
+        return by_file.error
+    if by_file.organ and by_file.organ != report.organ:
+        _settle_organ(report, by_file.organ)
+    elif report.organ is None and (folder := _folder_organ(path)):
+        _settle_organ(report, folder)
+        report.warnings.append(f"标题未写明发布机关，取自文件夹名“{folder}”")
     by_organ = manifest.for_organ(report.organ) or Entry()
-    if by_file.error or by_organ.error:
-        return str(by_file.error or by_organ.error)
+    if by_organ.error:
+        return by_organ.error
     if by_file.year:
         report.year = by_file.year
     if report.year is None:
@@ -161,7 +178,10 @@ def identify(report: Report, path: str, manifest: Manifest) -> tuple[str, str, s
     if reason := check_year(report.year):
         return reason
     if not report.organ:
-        return "未能读出发布机关名称 / no organ name in the title"
+        return (
+            "未能从标题读出发布机关名称（机关不详），请在 manifest.csv 中指定 organ "
+            "/ no organ name in the title: give it in manifest.csv"
+        )
     resolution = resolve_organ(report.organ)
     status = "resolved" if report.region.code else "unknown"
     g = gazetteer()
@@ -176,6 +196,8 @@ def identify(report: Report, path: str, manifest: Manifest) -> tuple[str, str, s
             status = "folder"
         else:
             status = "ambiguous"
+    if status in ("manifest", "folder"):
+        _drop_identity_warnings(report, "region")
     kind = by_file.organ_kind or by_organ.organ_kind or resolution.organ_kind
     if report.region.code:
         organ_id = f"{report.region.code}:{resolution.organ_suffix}"
@@ -184,13 +206,50 @@ def identify(report: Report, path: str, manifest: Manifest) -> tuple[str, str, s
     return organ_id, kind, status
 
 
+def _drop_identity_warnings(report: Report, about: str) -> None:
+    report.warnings = [
+        w for w in report.warnings if not (isinstance(w, IdentityWarning) and w.about == about)
+    ]
+
+
+def _settle_organ(report: Report, organ: str) -> None:
+    """Another organ than the title's: its region is what its own name prints."""
+    report.organ = organ
+    _drop_identity_warnings(report, "organ")
+    _drop_identity_warnings(report, "region")
+    report.region, warnings = read_region(organ)
+    report.warnings.extend(warnings)
+
+
 _PLACE_IN_PATH = re.compile(r"[^/\\]+")
+
+
+def _folders(path: str) -> list[str]:
+    """The folders on the path, nearest first."""
+    return _PLACE_IN_PATH.findall(display_path(path).rsplit("/", 1)[0])[::-1]
+
+
+def _folder_organ(path: str) -> str | None:
+    """The nearest folder on the path named like an organ, for a report whose title names
+    none (``raw/江苏省/淮安市/淮安市洪泽区人民政府/2023.pdf``, the demo corpus's layout).
+
+    A place's folder (``淮安市``) names a region, not an organ: a folder must carry an
+    organ's suffix (``looks_like_organ(place=False)``), and the search stops at the first
+    place's folder, above which a folder holds many organs' reports.
+    """
+    for name in _folders(path):
+        name = re.sub(r"\s+", "", name)
+        if looks_like_organ(name, place=False):
+            return name
+        if looks_like_organ(name):
+            return None  # a region's folder: above it, folders hold more than one organ
+    return None
 
 
 def _folder_hint(path: str, candidates: list) -> list:
     """Keep the candidates whose province or city is named by a folder on the path."""
     g = gazetteer()
-    parts = set(_PLACE_IN_PATH.findall(display_path(path).rsplit("/", 1)[0]))
+    parts = set(_folders(path))
     kept = []
     for c in candidates:
         province = g.by_code.get(c.province_code)
@@ -224,9 +283,8 @@ def _pack(report: Report, path: str, shown: str, report_id: str, text: str) -> R
         return Failure(shown, "not_identified", who)
     organ_id, kind, status = who
     assert report.year is not None and report.organ is not None
-    warnings = [storable(w) for w in report.warnings]
-    if status == "ambiguous":
-        warnings.append(f"“{report.organ}”的地区有多个同名候选，未能确定，请在 manifest.csv 中指定")
+    # Plain text from here on; an ambiguous region keeps the parser's one warning about it.
+    warnings = [storable(str(w)) for w in report.warnings]
     try:
         values = [_number(f.value) for f in report.facts]
     except OverflowError:

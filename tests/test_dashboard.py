@@ -336,12 +336,19 @@ HOSTILE_ORGANS = {
 
 
 def hostile_reports(folder: Path) -> list[Path]:
-    """The real seed report published under each of ``HOSTILE_ORGANS``."""
+    """The real seed report published under each of ``HOSTILE_ORGANS``, as a folder to ingest.
+
+    The parser reads no organ from a title carrying markup (it is not an organ's name), so a
+    manifest names each file's organ, as a person settling such a report would.
+    """
     from tests.warehouse_helpers import seed_as, write
 
-    return [
-        write(folder / f"hostile_{i}.txt", seed_as(organ)) for i, organ in enumerate(HOSTILE_ORGANS)
-    ]
+    rows = ["file,organ"]
+    for i, organ in enumerate(HOSTILE_ORGANS):
+        write(folder / f"hostile_{i}.txt", seed_as(organ))
+        rows.append(f'hostile_{i}.txt,"{organ.replace(chr(34), chr(34) * 2)}"')
+    write(folder / "manifest.csv", "\n".join(rows) + "\n")
+    return [folder]
 
 
 @pytest.fixture(scope="module")

@@ -541,3 +541,125 @@ def test_a_cell_that_is_not_a_number_is_unread_not_blank(tmp_path) -> None:
         "SELECT value, blank, raw FROM facts WHERE metric = 'active.rules.new_made'",
     ) == [(None, False, "二千")]
     assert rows(db, "SELECT count(*) FROM facts WHERE blank AND raw = '二千'") == [(0,)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Identity settled once: an organ the title cannot name, a region the name cannot place
+# ---------------------------------------------------------------------------------------------
+
+SEED_TITLE = "前进区政府办政府信息公开工作年度报告"
+
+
+def _stored_warnings(db) -> list[str]:
+    return [w for (ws,) in rows(db, "SELECT warnings FROM current_reports") for w in ws]
+
+
+def test_a_region_settled_by_the_manifest_keeps_no_stale_warning(tmp_path) -> None:
+    """朝阳区 is in Beijing and in Changchun: one warning while it is open, none on a report
+    a manifest row settles."""
+    db = tmp_path / "w.duckdb"
+    write(tmp_path / "open" / "chaoyang.txt", seed_as("朝阳区人民政府"))
+    ingest([tmp_path / "open"], db, progress=False)
+    assert [w for w in _stored_warnings(db) if "同名" in w] == [
+        "“朝阳区”有多个同名地区（北京市朝阳区 110105、吉林省长春市朝阳区 220104），未能确定，"
+        "请在 manifest.csv 中指定 region_code"
+    ]
+    db2 = tmp_path / "w2.duckdb"
+    write(tmp_path / "in" / "chaoyang.txt", seed_as("朝阳区人民政府"))
+    write(tmp_path / "in" / "manifest.csv", "file,region_code\nchaoyang.txt,220104\n")
+    ingest([tmp_path / "in"], db2, progress=False)
+    assert rows(db2, "SELECT region_code, region_status FROM current_reports") == [
+        ("220104", "manifest")
+    ]
+    assert [w for w in _stored_warnings(db2) if "未能确定" in w or "同名" in w] == []
+
+
+def test_a_report_a_manifest_moves_drops_its_stale_warning(tmp_path) -> None:
+    db = tmp_path / "w.duckdb"
+    write(tmp_path / "in" / "chaoyang.txt", seed_as("朝阳区人民政府"))
+    ingest([tmp_path / "in"], db, progress=False)
+    write(tmp_path / "in" / "manifest.csv", "file,region_code\nchaoyang.txt,220104\n")
+    ingest([tmp_path / "in"], db, progress=False)
+    assert rows(db, "SELECT region_code, region_status FROM current_reports") == [
+        ("220104", "manifest")
+    ]
+    assert [w for w in _stored_warnings(db) if "未能确定" in w] == []
+
+
+def test_a_region_settled_by_a_folder_keeps_no_stale_warning(tmp_path) -> None:
+    db = tmp_path / "w.duckdb"
+    write(tmp_path / "raw" / "北京市" / "朝阳区" / "2020.txt", seed_as("朝阳区人民政府"))
+    ingest([tmp_path / "raw"], db, progress=False)
+    assert rows(db, "SELECT region_code, region_status FROM current_reports") == [
+        ("110105", "folder")
+    ]
+    assert [w for w in _stored_warnings(db) if "未能确定" in w] == []
+
+
+def test_an_unreadable_title_fails_until_the_manifest_names_the_organ(tmp_path) -> None:
+    db = tmp_path / "w.duckdb"
+    text = SEED_TEXT.replace(SEED_TITLE, "=HYPERLINK(1)前进区政府办政府信息公开工作年度报告")
+    report = write(tmp_path / "in" / "formula.txt", text)
+    summary = ingest([tmp_path / "in"], db, progress=False)
+    assert summary.new == 0
+    assert [p for p, _ in summary.failed] == [str(report)]
+    assert "请在 manifest.csv 中指定 organ" in summary.failed[0][1]
+    assert rows(db, "SELECT count(*) FROM organs") == [(0,)]
+    write(tmp_path / "in" / "manifest.csv", "file,organ\nformula.txt,前进区政府办\n")
+    summary = ingest([tmp_path / "in"], db, progress=False)
+    assert (summary.new, summary.failed) == (1, [])
+    assert rows(db, "SELECT organ, organ_id, region_code, region_status FROM current_reports") == [
+        ("前进区政府办", "230804:人民政府办公室", "230804", "resolved")
+    ]
+    assert [w for w in _stored_warnings(db) if "机关不详" in w] == []
+
+
+def test_a_file_row_organ_meets_its_organ_row(tmp_path) -> None:
+    """The file row names the organ; the row for that organ settles its region: neither
+    机关不详 nor 未能确定 is left on the stored report."""
+    db = tmp_path / "w.duckdb"
+    text = SEED_TEXT.replace(SEED_TITLE, "2020年政府信息公开工作年度报告")
+    write(tmp_path / "in" / "untitled.txt", text)
+    write(
+        tmp_path / "in" / "manifest.csv",
+        "file,organ,region_code\nuntitled.txt,朝阳区人民政府,\n,朝阳区人民政府,220104\n",
+    )
+    ingest([tmp_path / "in"], db, progress=False)
+    assert rows(db, "SELECT organ, organ_id, region_status FROM current_reports") == [
+        ("朝阳区人民政府", "220104:人民政府", "manifest")
+    ]
+    assert [w for w in _stored_warnings(db) if "机关不详" in w or "未能确定" in w] == []
+
+
+def test_a_folder_named_like_an_organ_names_an_untitled_report(tmp_path) -> None:
+    """raw/江苏省/淮安市/淮安市洪泽区人民政府/2020.txt (the demo corpus's layout) names the
+    organ of a title that names none; a folder named after a place does not."""
+    db = tmp_path / "w.duckdb"
+    text = SEED_TEXT.replace(SEED_TITLE, "2020年政府信息公开工作年度报告")
+    raw = tmp_path / "raw" / "江苏省" / "淮安市"
+    write(raw / "淮安市洪泽区人民政府" / "2020.txt", text)
+    placeless = write(
+        raw / "2020.txt", text.replace("收到依申请公开政府信息 4 条", "收到申请 4 件")
+    )
+    summary = ingest([tmp_path / "raw"], db, progress=False)
+    assert rows(db, "SELECT organ, organ_id, region_status FROM current_reports") == [
+        ("淮安市洪泽区人民政府", "320813:人民政府", "resolved")
+    ]
+    assert [w for w in _stored_warnings(db) if "机关" in w] == [
+        "标题未写明发布机关，取自文件夹名“淮安市洪泽区人民政府”"
+    ]
+    assert [p for p, _ in summary.failed] == [str(placeless)]
+    assert "请在 manifest.csv 中指定 organ" in summary.failed[0][1]
+
+
+def test_a_file_row_with_folders_names_that_file_only(tmp_path) -> None:
+    """Every organ's folder may hold a 2020.txt: a row naming a/2020.txt says nothing of
+    b/2020.txt (a bare 2020.txt would speak for both)."""
+    db = tmp_path / "w.duckdb"
+    text = SEED_TEXT.replace(SEED_TITLE, "2020年政府信息公开工作年度报告")
+    write(tmp_path / "in" / "a" / "2020.txt", text)
+    other = write(tmp_path / "in" / "b" / "2020.txt", text.replace("4 条", "4 件"))
+    write(tmp_path / "in" / "manifest.csv", "file,organ\na/2020.txt,前进区政府办\n")
+    summary = ingest([tmp_path / "in"], db, progress=False)
+    assert rows(db, "SELECT organ FROM current_reports") == [("前进区政府办",)]
+    assert [p for p, _ in summary.failed] == [str(other)]

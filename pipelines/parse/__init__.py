@@ -94,7 +94,7 @@ def parse_document(doc: Document, overrides: Overrides | None = None) -> Report:
     if year is None:
         warnings.append("未能从标题或正文读出报告年度")
     if organ is None:
-        warnings.append("未能从标题读出发布机关名称")
+        warnings.extend(meta.warnings)  # what the title says instead, or that it says none
     if year is not None and year <= 2018:
         warnings.append(f"报告年度为{year}年，早于2019年版模板")
 
@@ -106,15 +106,11 @@ def parse_document(doc: Document, overrides: Overrides | None = None) -> Report:
 
     region = overrides.region
     if region is None:
-        from pipelines.regions import resolve_organ  # regions imports this package's model
+        # What the name prints; a manifest or a folder settles the rest (prepare.identify).
+        from pipelines.regions import read_region  # regions imports this package's model
 
-        resolution = resolve_organ(organ)
-        region = resolution.region
-        if resolution.ambiguous:
-            places = "、".join(c.code for c in resolution.candidates)
-            warnings.append(
-                f"“{resolution.region.county}”有多个同名地区（{places}），未能确定，请在清单中指定"
-            )
+        region, region_warnings = read_region(organ)
+        warnings.extend(region_warnings)
     report = Report(
         organ=organ,
         year=year,

@@ -2,7 +2,9 @@
 
 A publication count is taken only where one clause names a channel and a number with a
 counting unit (``政府门户网站…发布政府信息2974条``); the nearest channel word before the
-number wins. A sentence that names no channel gives nothing: a count is never invented.
+number wins, among the channels printed in that unit (``Channel.units``: a press
+conference counts in 场 or 次, a request in 件). A sentence that names no channel gives
+nothing: a count is never invented.
 
 Part 二 figures stated in the prose (``全年制发行政规范性文件3件``) are read too, only in
 that tight form (a verb the template's columns name, the document kind, the number), so the
@@ -19,10 +21,12 @@ from pipelines.catalog import CHANNELS, MAX_EXACT_DIGITS
 from pipelines.parse.model import ProseCount, StatedFigure
 
 _SENTENCE_END = re.compile(r"(?<=[。；;！!？?])|\n")
-_BROKEN_COUNT = re.compile(r"(\d)\s*\n\s*([条篇期件个次份])")
+# Every counting unit some channel is printed in (catalog.CHANNELS): 条, 篇, 场 …
+_UNITS = "".join(sorted({u for c in CHANNELS for u in c.units}))
+_BROKEN_COUNT = re.compile(rf"(\d)\s*\n\s*([{_UNITS}])")
 # Clause breaks; a comma between digits is a thousands separator (1,234条), not a break.
 _CLAUSE = re.compile(r"[，：:；;（）()]|,(?!\d{3})")
-_COUNT = re.compile(r"(\d[\d,]*)\s*([条篇期件个次份])")
+_COUNT = re.compile(rf"(\d[\d,]*)\s*([{_UNITS}])")
 
 # 制发/印发/出台/制定 = 本年制发件数 (2019: 本年新制作数量), 废止 = 本年废止件数,
 # 现行有效 = 现行有效件数; 规章 / (行政)规范性文件 = the two rows of 第二十条第（一）项.

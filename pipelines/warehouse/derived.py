@@ -169,12 +169,20 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _rule(rule_id: str) -> tuple[str, str, str]:
+    """A cross-year rule's id, severity and scope as the SQL literals of a findings row,
+    from the rule catalog (``catalog.RULES``), the one place they are written."""
+    rule = catalog.RULES_BY_ID[rule_id]
+    assert rule.scope == "cross_year", rule_id
+    return _literal(rule.id), _literal(rule.severity), _literal(rule.scope)
+
+
 def cross_year_sql(organ_filter: str) -> str:
     """INSERT statements of S1–S3 for the current reports whose organ passes the filter.
 
     The rows they compare (current reports of those organs, with their figures) are gathered
     once into a temporary table, so the sixteen comparisons read the batch's organs, not
-    the warehouse.
+    the warehouse. Each finding's rule, severity and scope come from ``catalog.RULES``.
     """
     gather = f"""
 CREATE OR REPLACE TEMP TABLE xxgk_cy AS
@@ -184,21 +192,23 @@ WHERE {organ_filter};
 """
     base = "SELECT * FROM xxgk_cy"
     parts = []
+    rule, severity, scope = _rule("S1")
     for a in catalog.APPLICANT_KEYS:  # S1, per applicant column
         label = _literal(catalog.APPLICANT_LABELS[a])
         cur, prev = quoted(f"requests.carried_over@{a}"), quoted(f"requests.carried_forward@{a}")
         parts.append(
             f"""
 INSERT INTO findings
-SELECT cur.report_id, 'S1', 'warning',
+SELECT cur.report_id, {rule}, {severity},
        '第三部分“' || {label} || '”列：本年上年结转为' || xxgk_num(cur.{cur}) || '件，但' ||
        prev.year || '年报告的结转下年度为' || xxgk_num(prev.{prev}) || '件',
        prev.{prev}, cur.{cur},
        ['requests.carried_over@{a}', prev.year || ':requests.carried_forward@{a}'],
-       'cross_year'
+       {scope}
 FROM ({base}) cur JOIN ({base}) prev ON prev.organ_id = cur.organ_id AND prev.year = cur.year - 1
 WHERE cur.{cur} IS NOT NULL AND prev.{prev} IS NOT NULL AND cur.{cur} <> prev.{prev};"""
         )
+    rule, severity, scope = _rule("S2")
     for row in ("rules", "normative_docs"):  # S2 (2021 edition, from 2022)
         in_force, issued, repealed = (
             quoted(f"active.{row}.{c}") for c in ("in_force", "issued", "repealed")
@@ -212,28 +222,29 @@ WHERE cur.year >= 2022 AND cur.{issued} IS NOT NULL AND cur.{repealed} IS NOT NU
         parts.append(
             f"""
 INSERT INTO findings
-SELECT cur.report_id, 'S2', 'warning',
+SELECT cur.report_id, {rule}, {severity},
        '“' || {label_in_force} || '”：现行有效件数为' || xxgk_num(cur.{in_force}) ||
        '，但上年现行有效' || xxgk_num(prev.{in_force}) || '＋本年制发' ||
        xxgk_num(cur.{issued}) || '－本年废止' || xxgk_num(cur.{repealed}) || '＝' ||
        xxgk_num(prev.{in_force} + cur.{issued} - cur.{repealed}),
        prev.{in_force} + cur.{issued} - cur.{repealed}, cur.{in_force},
        ['active.{row}.in_force', prev.year || ':active.{row}.in_force'],
-       'cross_year'
+       {scope}
 {pair} AND cur.{in_force} IS NOT NULL
   AND cur.{in_force} <> prev.{in_force} + cur.{issued} - cur.{repealed};
 
 INSERT INTO findings
-SELECT cur.report_id, 'S2', 'warning',
+SELECT cur.report_id, {rule}, {severity},
        '“' || {label_repealed} || '”：本年废止' || xxgk_num(cur.{repealed}) ||
        '件，多于上年现行有效' || xxgk_num(prev.{in_force}) || '＋本年制发' ||
        xxgk_num(cur.{issued}) || '＝' || xxgk_num(prev.{in_force} + cur.{issued}) || '件',
        prev.{in_force} + cur.{issued}, cur.{repealed},
        ['active.{row}.repealed', prev.year || ':active.{row}.in_force',
         'active.{row}.issued'],
-       'cross_year'
+       {scope}
 {pair} AND cur.{repealed} > prev.{in_force} + cur.{issued};"""
         )
+    rule, severity, scope = _rule("S3")
     for metric in ACTIVE_METRICS:  # S3 (2019 edition, 2020 against 2019)
         if not metric.endswith(".prev_items"):
             continue
@@ -243,13 +254,13 @@ SELECT cur.report_id, 'S2', 'warning',
         parts.append(
             f"""
 INSERT INTO findings
-SELECT cur.report_id, 'S3', 'warning',
+SELECT cur.report_id, {rule}, {severity},
        '“' || {label} || '”：本年报告的上一年项目数量为' || xxgk_num(cur.{cur}) || '，但' ||
        prev.year || '年报告为' || xxgk_num(prev.{cur}) || '（上一年）＋' ||
        xxgk_num(prev.{chg}) || '（增减）',
        prev.{cur} + prev.{chg}, cur.{cur},
        ['{metric}', prev.year || ':{metric}'],
-       'cross_year'
+       {scope}
 FROM ({base}) cur JOIN ({base}) prev ON prev.organ_id = cur.organ_id AND prev.year = cur.year - 1
 WHERE cur.year = 2020 AND cur.{cur} IS NOT NULL AND prev.{cur} IS NOT NULL
   AND prev.{chg} IS NOT NULL AND cur.{cur} <> prev.{cur} + prev.{chg};"""

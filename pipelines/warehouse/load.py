@@ -309,14 +309,15 @@ class BatchWriter:
                 self.displaced.add(there.report_id)
             self.current[new_key] = Current(it.report_id, int(cells or 0), bool(is_demo))
             self.con.execute(
-                "UPDATE reports SET organ_id = ?, year = ?, status = 'current', "
-                "superseded_by = NULL WHERE report_id = ?",
-                [it.organ_id, it.year, it.report_id],
+                "UPDATE reports SET organ_id = ?, organ = ?, year = ?, warnings = ?, "
+                "status = 'current', superseded_by = NULL WHERE report_id = ?",
+                [it.organ_id, it.organ, it.year, it.warnings, it.report_id],
             )
         else:
             self.con.execute(
-                "UPDATE reports SET organ_id = ?, year = ? WHERE report_id = ?",
-                [it.organ_id, it.year, it.report_id],
+                "UPDATE reports SET organ_id = ?, organ = ?, year = ?, warnings = ? "
+                "WHERE report_id = ?",
+                [it.organ_id, it.organ, it.year, it.warnings, it.report_id],
             )
         row = _organ_row(it)
         self.con.execute("DELETE FROM organs WHERE organ_id = ?", [it.organ_id])
