@@ -6,6 +6,7 @@ from pipelines.audit import audit_report
 from pipelines.document import Document, Table
 from pipelines.parse import parse_document
 from pipelines.parse.model import Report
+from pipelines.parse.sections import is_page_footer
 from pipelines.pipeline import parse_bytes
 from pipelines.readers import read_bytes
 from tests.helpers import SAMPLES, expected_facts, load_expected
@@ -177,3 +178,110 @@ def test_text_in_a_part_4_cell_is_named_and_shifts_nothing() -> None:
     assert review == [0, None, *[0] * 13]
     assert report.warnings == ["第四部分“行政复议·结果纠正”一格“2.6e3”不是数字，未读取"]
     assert not any("第四部分" in w for w in parse(SEED).warnings)
+
+
+def test_a_2019_other_row_printed_all_blank_is_seven_nulls() -> None:
+    """（六）其他处理 is a group label as well as the 2019 row: printed blank, it was dropped."""
+    printed = "\t(六) 其他处理\t0\t0\t0\t0\t0\t0\t0"
+    assert printed in SEED
+    for blank in ("", "—"):
+        report = parse(SEED.replace(printed, "\t(六) 其他处理" + f"\t{blank}" * 7))
+        assert row(report, "outcome.other.total") == [None] * 7
+        assert [f.raw for f in report.facts if f.metric == "outcome.other.total"] == [blank] * 7
+        assert report.table_editions["requests"] == "2019"
+        assert not any("缺少" in w for w in report.warnings)
+        assert {f.cell: f.value for f in report.facts if f.metric != "outcome.other.total"} == {
+            k: v for k, v in WANT.items() if not k.startswith("outcome.other.total@")
+        }
+
+
+def test_a_2021_other_label_row_printed_blank_is_no_subtotal() -> None:
+    """A 2021 table may print （六）其他处理 as a row of its own with empty cells above its
+    three sub-rows: that is the group's label, not a subtotal of blanks (which H4 would
+    then hold against the sub-rows)."""
+    document = read_bytes((SAMPLES / "shuyang_fgj_2023.html").read_bytes(), "x.html")
+    blocks = []
+    for block in document.blocks:
+        if isinstance(block, Table) and any("本年新收" in c for r in block.cells for c in r):
+            cells = []
+            for r in block.cells:
+                if any(c.startswith("1.申请人无正当理由") for c in r):
+                    cells.append(
+                        ["三、本年度办理结果", "（六）其他处理", "（六）其他处理", *[""] * 7]
+                    )
+                cells.append(r)
+            block = Table(cells=cells)
+        blocks.append(block)
+    report = parse_document(Document(blocks=blocks, source="x.html", format="html"))
+    want = expected_facts(load_expected("shuyang_fgj_2023"))
+    assert {f.cell: f.value for f in report.facts} == want
+    assert report.subtotals == []
+    assert report.table_editions["requests"] == "2021"
+
+
+PART_HEADINGS = (
+    "二、主动公开政府信息情况",
+    "三、收到和处理政府信息公开申请情况",
+    "四、政府信息公开行政复议、行政诉讼情况",
+    "五、存在的主要问题及改进情况",
+)
+
+
+def _parts(text: str) -> list[str]:
+    """The seed cut at its part headings: before 二, 二, 三, 四, from 五 on."""
+    cuts = [text.index(f"\n{h}\n") + 1 for h in PART_HEADINGS]
+    return [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+
+
+def test_parts_printed_in_any_order_are_all_read() -> None:
+    head, two, three, four, tail = _parts(SEED)
+    orders = {
+        "四 before 三": head + two + four + three + tail,
+        "三 before 二": head + three + two + four + tail,
+        "四、三、二": head + four + three + two + tail,
+    }
+    for name, text in orders.items():
+        report = parse(text)
+        assert {f.cell: f.value for f in report.facts} == WANT, name
+        assert {f.rule for f in report.findings} == {"H1", "H2"}, name
+        assert not any("未找到" in w or "缺少" in w for w in report.warnings), name
+
+
+def test_parts_out_of_order_without_their_headings_are_found_by_their_tables() -> None:
+    head, two, three, four, tail = _parts(SEED)
+    three, four = (p.split("\n", 1)[1] for p in (three, four))  # headings dropped
+    report = parse(head + two + four + three + tail)
+    assert {f.cell: f.value for f in report.facts} == WANT
+    # Part 一's own sub-heading "(五) 政府信息公开申请行政复议、提起行政诉讼情况" is not the
+    # start of part 四.
+    assert "行政复议" in head
+
+
+def test_a_numbered_line_in_part_five_is_not_a_part_heading() -> None:
+    """Out-of-order headings are taken only when their part's table is under them."""
+    head, two, three, four, tail = _parts(SEED)
+    text = head + two + three + four + tail.replace("\n\n", "\n\n三、加强依申请公开工作\n\n", 1)
+    assert text != SEED
+    report = parse(text)
+    assert {f.cell: f.value for f in report.facts} == WANT
+    assert not any("未找到" in w or "缺少" in w for w in report.warnings)
+
+
+def test_two_numbers_spaced_out_are_a_row_not_a_page_number() -> None:
+    """pdftotext prints a two-column row as "0   0"; read as "00" it was a page footer."""
+    assert is_page_footer(["— 5 —"]) and is_page_footer(["-3-"]) and is_page_footer(["第3页 共5页"])
+    assert not is_page_footer(["0   0"])
+    text = SEED.replace("政府集中采购\t0\t0\t", "政府集中采购\n3   251000")
+    amount = next(f for f in parse(text).facts if f.metric == "active.procurement.projects")
+    assert amount.value == 3
+
+
+def test_a_numbered_line_whose_prose_names_the_table_is_not_its_heading() -> None:
+    """Part 三's heading missing, and part 五 holds "三、…" over a sentence saying 本年新收:
+    the sentence is not part 三's table, which is found where it is printed."""
+    text = SEED.replace("\n三、收到和处理政府信息公开申请情况\n", "\n").replace(
+        "\n五、存在的主要问题及改进情况\n",
+        "\n五、存在的主要问题及改进情况\n\n三、依申请公开工作\n\n本年新收政府信息公开申请4件。\n",
+    )
+    report = parse(text)
+    assert {f.cell: f.value for f in report.facts} == WANT

@@ -74,3 +74,38 @@ def test_a_missing_row_is_a_warning_not_a_crash(tmp_path: Path) -> None:
     assert len(missing) == 7
     assert got == {k: v for k, v in WANT.items() if k not in missing}
     assert any("要求提供公开出版物" in w for w in report.warnings)
+
+
+def _labels_above_numbers(text: str) -> str:
+    """Every table row of parts 二–四 as a label line, then a line of its numbers spaced out
+    (``pdftotext`` on a table whose label cells wrap): no number shares a line with a label."""
+    out: list[str] = []
+    tables = False
+    for line in text.split("\n"):
+        tables = tables or line.startswith("二、主动公开")
+        cells = [c.strip() for c in line.split("\t")]
+        numbers = [c for c in cells if c.isdigit()]
+        labels = [c for c in cells if c and not c.isdigit()]
+        if not tables or "\t" not in line or not numbers or len(numbers) + len(labels) < 3:
+            out.append(line)
+            continue
+        if labels:
+            out.append("  ".join(labels))
+        out.append("   ".join(numbers))
+    return "\n".join(out)
+
+
+def test_labels_above_their_numbers_keep_every_number_and_every_finding(tmp_path: Path) -> None:
+    rewritten = _labels_above_numbers(SEED_TEXT)
+    assert "\n5. 属于三类内部事务信息\n1   0   0   0   0   0   1\n" in rewritten
+    path = tmp_path / "seed.txt"
+    path.write_text(rewritten, encoding="utf-8")
+    report = parse_file(path)
+    assert {f.cell: f.value for f in report.facts} == WANT
+    assert report.warnings == parse_file(SEED).warnings
+    assert {(f.rule, f.cells[0]) for f in report.findings if f.severity == "error"} == {
+        ("H1", "requests.new_received@natural_person"),
+        ("H1", "requests.new_received@total"),
+        ("H2", "outcome.total@natural_person"),
+        ("H2", "outcome.total@total"),
+    }

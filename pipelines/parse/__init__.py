@@ -78,7 +78,9 @@ def parse_document(doc: Document, overrides: Overrides | None = None) -> Report:
         table_editions["review"] = year_edition
     edition = active.edition or table_editions.get("requests") or year_edition
 
-    if requests.found:
+    if requests.refused:
+        pass  # its own warning names the rows that could not be placed
+    elif requests.found:
         other_sub = requests.other_has_subrows
         if other_sub is None:
             other_sub = table_editions["requests"] == "2021"
@@ -87,7 +89,7 @@ def parse_document(doc: Document, overrides: Overrides | None = None) -> Report:
                 warnings.append(f"第三部分缺少“{row.metric.label}”一行（{row.metric.path}）")
     else:
         warnings.append("未找到第三部分（收到和处理政府信息公开申请情况）的表格")
-    if not active.facts:
+    if not active.facts and not active.refused:
         warnings.append("未找到第二部分（主动公开政府信息情况）的表格")
     if not review.found:
         warnings.append("未找到第四部分（行政复议、行政诉讼情况）的数字")

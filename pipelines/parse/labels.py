@@ -221,6 +221,61 @@ def split_label_values(cells: list[str]) -> tuple[list[str], list[Value]]:
     return labels, values
 
 
+def numbers_only(cells: list[str]) -> list[Value]:
+    """A line that ``split_label_values`` found no label in: every cell is a value, an empty
+    first cell included.
+
+    In a row with a label, empty cells before the label are flattened merges and are
+    skipped; a line of numbers alone (numbers printed apart from their label, a part 四
+    row) has no such cells to lose, so its blank first column stays a blank. Padding at
+    either end is dropped later, when the row is fitted to its width.
+    """
+    return [
+        v for c in cells for v in (split_values(c) or [Value(None, c.strip(), unreadable=True)])
+    ]
+
+
+def label_sides(
+    p: int,
+    key: str,
+    is_label: Callable[[int], bool],
+    names: Callable[[int], str | None],
+    joined: Callable[[int, int], str | None],
+) -> set[str]:
+    """Where the label of row ``key`` sits around the line of numbers at position ``p`` of
+    a stream where labels and numbers were printed on lines of their own.
+
+    "above" or "below": the line next to it names the row (alone, or read together with a
+    fragment on the line beyond); "around": the lines on both sides are the pieces of the
+    row's label, wrapped around its numbers. ``names(q)`` is the row
+    a label line names alone (None for a fragment), ``joined(a, b)`` the row lines ``a``
+    and ``b`` name read together.
+
+    A line of numbers between two labels is next to two labels, so one line says little.
+    What confirms a run of rows placed by order is that every one of them has its label on
+    the same side: a value row lost and another doubled shift the rows between them onto
+    the other side of their labels.
+    """
+    sides: set[str] = set()
+
+    def fragment_pair(a: int, b: int) -> bool:
+        return is_label(a) and is_label(b) and None in (names(a), names(b))
+
+    if is_label(p - 1) and (
+        names(p - 1) == key or (fragment_pair(p - 2, p - 1) and joined(p - 2, p - 1) == key)
+    ):
+        sides.add("above")
+    if is_label(p + 1) and (
+        names(p + 1) == key or (fragment_pair(p + 1, p + 2) and joined(p + 1, p + 2) == key)
+    ):
+        sides.add("below")
+    if (fragment_pair(p - 1, p + 1) and joined(p - 1, p + 1) == key) or (
+        is_label(p - 1) and is_label(p + 1) and names(p - 1) == names(p + 1) == key
+    ):
+        sides.add("around")
+    return sides
+
+
 def _unreadable_values(items: list[str | Value]) -> list[str | Value]:
     printed = [isinstance(x, Value) and bool(x.raw) for x in items]
     out: list[str | Value] = []

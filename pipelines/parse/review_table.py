@@ -15,8 +15,8 @@ from pipelines.parse.labels import (
     Value,
     fit_values,
     normalize,
+    numbers_only,
     split_label_values,
-    split_values,
     unreadable_reason,
 )
 from pipelines.parse.model import Fact
@@ -53,11 +53,7 @@ def parse_review(rows: list[list[str]]) -> ReviewTable:
         if not labels:
             # Numbers only: every cell is a value, a blank first cell included (a text cell
             # here is one ``split_label_values`` found standing in a number's place).
-            values = [
-                v
-                for c in cells
-                for v in (split_values(c) or [Value(None, c.strip(), unreadable=True)])
-            ]
+            values = numbers_only(cells)
         if not any(not v.blank for v in values):
             if not labels and len(values) >= width and blank_row is None:
                 blank_row = values
