@@ -14,6 +14,41 @@ from pipelines.errors import UnreadableFile
 
 
 @dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a table cell was printed in its file, so a number can be traced back to it.
+
+    PDF: ``page`` (1-based) and ``box`` (x0, top, x1, bottom in PDF points, measured from
+    the page's top-left corner). Word and web pages: ``table`` (0-based, in the file's
+    order), ``row`` and ``col`` of the cell in that table's grid (merged cells expanded).
+    """
+
+    page: int | None = None
+    box: tuple[float, float, float, float] | None = None
+    table: int | None = None
+    row: int | None = None
+    col: int | None = None
+
+
+class Cell(str):
+    """A cell's text that remembers its ``Origin``; it is a ``str`` everywhere else.
+
+    The parser handles cells as text; a reader that knows where a cell sits gives a ``Cell``
+    instead, and the parser reads ``origin`` off it when the cell becomes a fact. Text made
+    from it (stripped, split, joined) is plain text again: only a whole cell is located.
+    """
+
+    origin: Origin
+
+    def __new__(cls, text: str, origin: Origin) -> Cell:
+        cell = super().__new__(cls, text)
+        cell.origin = origin
+        return cell
+
+    def __reduce__(self) -> tuple[type[Cell], tuple[str, Origin]]:
+        return (Cell, (str(self), self.origin))
+
+
+@dataclass(frozen=True, slots=True)
 class Paragraph:
     text: str
 
@@ -87,6 +122,23 @@ class Document:
     # What the reader had to repair to read the file at all (undecodable bytes replaced):
     # the parser passes these on as the report's first warnings.
     warnings: list[str] = field(default_factory=list)
+
+    def locate_cells(self) -> None:
+        """Give every table cell its place: the table's index among the tables read (in
+        reading order), and the row and column of the cell that covers it (a merged cell's
+        top-left corner). For formats whose grid is the file's own (Word, web pages)."""
+        number = 0
+        for block in self.blocks:
+            if not isinstance(block, Table):
+                continue
+            block.cells = [
+                [
+                    Cell(text, Origin(table=number, row=a[0], col=a[1]))
+                    for text, a in zip(row, anchor_row, strict=True)
+                ]
+                for row, anchor_row in zip(block.cells, block.anchors, strict=True)
+            ]
+            number += 1
 
     def rows(self) -> Iterator[list[str]]:
         """The whole document as one stream of rows: a paragraph is a one-cell row.

@@ -42,6 +42,11 @@ FACT_SCHEMA = pa.schema(
         ("blank", pa.bool_()),
         ("raw", pa.string()),
         ("unit", pa.string()),
+        ("source_page", pa.int16()),
+        ("source_box", pa.list_(pa.float32())),
+        ("source_table", pa.int16()),
+        ("source_row", pa.int16()),
+        ("source_col", pa.int16()),
     ]
 )
 _INT64_MAX = 2**63 - 1
@@ -277,6 +282,23 @@ def _number(value: float | int | None) -> float | None:
     return number
 
 
+def _origins(facts: list) -> list[pa.Array]:
+    """The ``source_*`` columns: where each cell was printed, when the reader knows."""
+    origins = [f.origin for f in facts]
+
+    def column(name: str, kind: pa.DataType) -> pa.Array:
+        return pa.array([getattr(o, name) if o else None for o in origins], kind)
+
+    boxes = [list(o.box) if o and o.box else None for o in origins]
+    return [
+        column("page", pa.int16()),
+        pa.array(boxes, pa.list_(pa.float32())),
+        column("table", pa.int16()),
+        column("row", pa.int16()),
+        column("col", pa.int16()),
+    ]
+
+
 def _pack(report: Report, path: str, shown: str, report_id: str, text: str) -> Result:
     who = identify(report, path, _context.manifest)
     if isinstance(who, str):
@@ -304,6 +326,7 @@ def _pack(report: Report, path: str, shown: str, report_id: str, text: str) -> R
             ),
             pa.array([storable(f.raw) for f in report.facts], pa.string()),
             pa.array([f.unit for f in report.facts], pa.string()),
+            *_origins(report.facts),
         ],
         schema=FACT_SCHEMA,
     )

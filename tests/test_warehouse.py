@@ -209,7 +209,11 @@ def test_a_version_2_warehouse_keeps_its_reports_and_gains_its_figures(tmp_path)
         ).fetchall()
     ]
     con.execute(f"INSERT INTO reports SELECT {', '.join(columns)} FROM new.reports")
-    for table in ("facts", "findings", "prose_counts", "report_texts", "organs"):
+    con.execute(
+        'INSERT INTO facts SELECT report_id, "table", metric, applicant, value, blank, raw, '
+        "unit FROM new.facts"
+    )
+    for table in ("findings", "prose_counts", "report_texts", "organs"):
         con.execute(f"INSERT INTO {table} SELECT * FROM new.{table}")
     con.close()
     ingest([SAMPLES / "hzq_2024.pdf"], db, progress=False)

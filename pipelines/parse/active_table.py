@@ -337,9 +337,9 @@ def parse_active(rows: list[list[str]], year: int | None) -> ActiveTable:
                     out.warnings.append(f"第二部分“{label}”金额{v.raw}未注明单位，按万元读取")
                 # The value is in 万元 now; the printed text keeps the unit it was read in.
                 raw = v.raw if v.unit or not unit else f"{v.raw}（{unit}）"
-                out.facts.append(Fact("active", metric, None, number, raw, "万元"))
+                out.facts.append(Fact("active", metric, None, number, raw, "万元", v.origin))
             else:
-                out.facts.append(Fact("active", metric, None, v.number, v.raw, v.unit))
+                out.facts.append(Fact("active", metric, None, v.number, v.raw, v.unit, v.origin))
 
     # Each captioned sub-table is placed on its own: a refusal costs only that table.
     blocks: list[list[_Line]] = []

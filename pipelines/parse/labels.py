@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from pipelines.catalog import MAX_EXACT_DIGITS
+from pipelines.document import Origin
 
 _QUOTES = str.maketrans({c: "" for c in "“”\"'‘’「」『』"})
 _SPACE = re.compile(r"\s+")
@@ -67,6 +68,7 @@ class Value(NamedTuple):
     unit: str | None = None
     signed: bool = False  # printed with an explicit + or -
     unreadable: bool = False
+    origin: Origin | None = None  # where the cell was printed, when the reader knows
 
     @property
     def blank(self) -> bool:
@@ -151,6 +153,16 @@ def _split_values(text: str) -> tuple[Value, ...] | None:
     return tuple(v for v in values if v is not None)
 
 
+def located(value: Value, cell: str) -> Value:
+    """``value`` with the origin of the cell it was read from (see ``document.Cell``).
+
+    ``parse_value`` is cached by text, and equal texts in different cells share its result;
+    the origin is put on afterwards, per cell.
+    """
+    origin = getattr(cell, "origin", None)
+    return value if origin is None else value._replace(origin=origin)
+
+
 def split_values(text: str) -> list[Value] | None:
     """A cell holding several whitespace-separated numbers (text laid out with spaces)."""
     values = _split_values(text)
@@ -190,7 +202,7 @@ def split_label_values(cells: list[str]) -> tuple[list[str], list[Value]]:
         v = parse_value(cell)  # cached: cells repeat ("0", "", labels), so no allocation
         if v is not None:
             if v.raw or labels or values:  # an empty cell before anything is a merge
-                values.append(v)
+                values.append(located(v, cell))
             continue
         vs = _split_values(cell)
         if vs is not None:
@@ -206,7 +218,7 @@ def split_label_values(cells: list[str]) -> tuple[list[str], list[Value]]:
             v = parse_value(cell)
             if v is not None:
                 if v.raw or items:
-                    items.append(v)
+                    items.append(located(v, cell))
                 continue
             vs = _split_values(cell)
             if vs is not None:
@@ -230,9 +242,12 @@ def numbers_only(cells: list[str]) -> list[Value]:
     row) has no such cells to lose, so its blank first column stays a blank. Padding at
     either end is dropped later, when the row is fitted to its width.
     """
-    return [
-        v for c in cells for v in (split_values(c) or [Value(None, c.strip(), unreadable=True)])
-    ]
+    out: list[Value] = []
+    for c in cells:
+        values = split_values(c) or [Value(None, c.strip(), unreadable=True)]
+        # one number is the whole cell and has its place; several share one cell
+        out.extend([located(values[0], c)] if len(values) == 1 else values)
+    return out
 
 
 def label_sides(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from pipelines.document import Origin
 from pipelines.parse.labels import is_blank_text
 
 Number = int | float
@@ -28,6 +29,7 @@ class Fact(NamedTuple):
     value: Number | None
     raw: str = ""
     unit: str | None = None
+    origin: Origin | None = None  # where it was printed (page and box, or table/row/col)
 
     @property
     def blank(self) -> bool:

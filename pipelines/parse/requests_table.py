@@ -367,7 +367,7 @@ class _Placer:
                 out.warnings.append(
                     f"第三部分“{label}”一行“{column}”列一格{unreadable_reason(v.raw)}"
                 )
-            fact = Fact("requests", metric, applicant, v.number, v.raw, v.unit)
+            fact = Fact("requests", metric, applicant, v.number, v.raw, v.unit, v.origin)
             # A 小计 column is the report's own addition, not a template cell (checked by H4).
             (out.subtotals if applicant == "legal.subtotal" else target).append(fact)
 

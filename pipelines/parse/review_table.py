@@ -38,7 +38,7 @@ def _place(out: ReviewTable, fitted: list[Value]) -> None:
         if v.unreadable:
             label = catalog.METRICS_BY_KEY[key].label
             out.warnings.append(f"第四部分“{label}”一格{unreadable_reason(v.raw)}")
-        out.facts.append(Fact("review", key, None, v.number, v.raw, v.unit))
+        out.facts.append(Fact("review", key, None, v.number, v.raw, v.unit, v.origin))
 
 
 def parse_review(rows: list[list[str]]) -> ReviewTable:

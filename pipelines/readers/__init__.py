@@ -113,7 +113,16 @@ def read_bytes(data: bytes, path: str) -> Document:
     limit = MAX_BYTES_BY_KIND.get(kind, MAX_BYTES)
     if len(data) > limit:
         raise _too_large(path, len(data), limit)
-    return reader_for(kind, path)(data, path)
+    doc = reader_for(kind, path)(data, path)
+    if kind in _GRID_KINDS:
+        doc.locate_cells()
+    return doc
+
+
+# Formats whose tables are grids of the file itself, so a cell's table, row and column say
+# where it was printed (a PDF's reader gives each cell its page and box instead; plain text
+# has no cells to point at).
+_GRID_KINDS = frozenset({"docx", "doc", "rtf", "html"})
 
 
 def _refuse_kind(path: str, mode: int) -> None:

@@ -134,6 +134,17 @@ MIGRATIONS: tuple[str, ...] = (
     DROP TABLE report_texts;
     ALTER TABLE report_texts_v4 RENAME TO report_texts;
     """,
+    # 5: where each cell was printed, so a number can be traced to its place in the file: a
+    # PDF's page and the cell's box (x0, top, x1, bottom in points from the page's top-left
+    # corner), a Word file's or web page's table (0-based, in reading order), row and column.
+    # NULL where the format has no cells to point at (plain text) or for facts loaded before.
+    """
+    ALTER TABLE facts ADD COLUMN source_page SMALLINT;
+    ALTER TABLE facts ADD COLUMN source_box FLOAT[];
+    ALTER TABLE facts ADD COLUMN source_table SMALLINT;
+    ALTER TABLE facts ADD COLUMN source_row SMALLINT;
+    ALTER TABLE facts ADD COLUMN source_col SMALLINT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
