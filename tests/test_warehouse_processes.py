@@ -18,11 +18,15 @@ from tests.warehouse_helpers import seed_as, write
 DISTRICTS = ["前进区", "向阳区", "东风区", "郊区", "桦南县", "桦川县", "汤原县", "同江市", "富锦市"]
 
 
+_CHINESE_DIGITS = str.maketrans("0123456789", "〇一二三四五六七八九")
+
+
 def many_reports(folder: Path, n: int) -> Path:
     """``n`` real-shaped reports: the seed under the departments of Jiamusi's districts."""
     for i in range(n):
         district = DISTRICTS[i % len(DISTRICTS)]
-        organ = f"佳木斯市{district}第{i}局"
+        # Chinese numerals: an organ name holds no Arabic digit (a title with one is refused).
+        organ = f"佳木斯市{district}第{str(i).translate(_CHINESE_DIGITS)}局"
         write(folder / f"{i:04d}.txt", seed_as(organ))
     return folder
 
