@@ -233,7 +233,12 @@ def run_ordered(
             if not task:
                 exhausted = True
                 return
-            pending.append((task, pool.submit(fn, task)))
+            try:
+                future = pool.submit(fn, task)
+            except BrokenProcessPool as exc:  # broke since the last look: handled in turn
+                future: Future[list[R]] = Future()
+                future.set_exception(exc)
+            pending.append((task, future))
 
     try:
         fill()

@@ -6,6 +6,9 @@ misbehaves on purpose for some items; the others must come back, in order.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+
 from pipelines.prepare import Failure
 from pipelines.workers import ItemTimeout, Limits, run_ordered
 from tests.hostile.workload import burn, lost
@@ -22,6 +25,19 @@ def test_a_crashing_item_is_lost_alone_and_the_order_is_kept() -> None:
     items = ["a", "b", "die", "c", "d", "e", "f", "g", "h"]
     out = list(run_ordered(burn, items, workers=2, on_lost=lost, task_size=2, window=4))
     assert out == ["A", "B", "lost:die", "C", "D", "E", "F", "G", "H"]
+
+
+def test_a_pool_that_breaks_while_work_is_being_handed_out_loses_only_the_crash() -> None:
+    """The worker of "die" dies while the next items are still being read (a slow folder
+    walk): the pool is already broken when "c" is handed to it, which must not end the run."""
+
+    def slowly() -> Iterator[str]:
+        yield from ("a", "die")
+        time.sleep(1.5)  # the crash happens here
+        yield from ("c", "d")
+
+    out = list(run_ordered(burn, slowly(), workers=2, on_lost=lost, task_size=1, window=8))
+    assert out == ["A", "lost:die", "C", "D"]
 
 
 def test_an_item_that_spins_is_stopped_by_its_cpu_limit() -> None:
