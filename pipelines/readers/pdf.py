@@ -1,18 +1,21 @@
-"""PDF reports with a text layer: paragraphs in reading order and ruled tables as grids.
+"""PDF reports with a text layer: paragraphs in reading order and tables as grids.
 
 PDFium (through pypdfium2, Apache/BSD; PyMuPDF is AGPL and is not used) does all the
 parsing, in C: its error codes tell a password from a broken file, and it counts
 characters and images as each page is read, so a scanned or encrypted PDF is refused with
-the real reason. Each page is loaded once and gives character boxes and drawn shapes
-(``pdf_page``), from which ruled tables (``pdf_tables``) and lines of text
-(``pdf_layout``) are rebuilt. pdfminer/pdfplumber did this in pure Python at ~60 ms a
-page; the geometry conventions and the table algorithm are kept, so output is unchanged.
+the real reason. It never looks at the machine's fonts (``pdf_fonts``), so a PDF reads the
+same everywhere. Each page is loaded once and gives character boxes and drawn shapes
+(``pdf_page``), from which tables are rebuilt: drawn ones, whether their lines are stroked
+(WPS, LibreOffice), filled thin rectangles (Chromium) or cell shading, by pdfplumber's
+algorithm (``pdf_tables``, ``pdf_layout``; pdfplumber is the oracle of its tests), and
+tables drawn with no ruling at all from where their text stands (``pdf_unruled``).
 
 Each page becomes a sequence of text lines and tables ordered top to bottom. Lines are
 joined into paragraphs where the previous line runs to the right margin and the next one is
 not indented, also across a page break. Page numbers (``-3-``) in the margins are dropped.
 A table cut by a page break is stitched back together when the next page opens with a
-table of the same columns, and a repeated header row on the continuation is dropped.
+table of the same columns: a repeated header row on the continuation is dropped, a cell
+merged down over the break keeps its text, and a row cut in two joins up again.
 """
 
 from __future__ import annotations
@@ -21,11 +24,11 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pypdfium2 as pdfium
 
-from pipelines.document import Block, Budget, Document, Paragraph, Table
+from pipelines.document import Block, Budget, Cell, Document, Paragraph, Table
 from pipelines.errors import UnreadableFile
 from pipelines.readers.pdf_layout import (
     Line,
@@ -35,6 +38,7 @@ from pipelines.readers.pdf_layout import (
     join_lines,
 )
 from pipelines.readers.pdf_page import PageContent, read_page
+from pipelines.readers.pdf_unruled import find_unruled, is_value
 
 MAX_PAGES = 300
 MIN_TEXT_CHARS = 20  # per page, on average: less than a line of text is a scan
@@ -146,17 +150,39 @@ def _is_furniture(line: Line, height: float) -> bool:
     return in_margin and bool(_FOOTER.match(line.text.strip()))
 
 
-def _read_page(content: PageContent, number: int, budget: Budget) -> _Page:
-    """One page's characters and shapes as lines and tables."""
+def _read_page(content: PageContent, number: int, budget: Budget, carry: TableBox | None) -> _Page:
+    """One page's characters and shapes as lines and tables.
+
+    ``carry`` is the unruled table that ended the previous page, if one did.
+    """
     chars = content.chars
     tables = find_tables(content.shapes, chars, budget)
     used = set().union(*(t.chars for t in tables)) if tables else set()
     prose = [c for c in chars if id(c) not in used and c["upright"]]
-    lines = [Line.of(group) for group in group_lines(prose)]
-    lines = [ln for ln in lines if ln.text and not _is_furniture(ln, content.height)]
-    items: list[Line | TableBox] = [*lines, *tables]
+    grouped = group_lines(prose)
+    lines_of = {id(g): Line.of(g) for g in grouped}
+    groups = [g for g in grouped if not _is_furniture(lines_of[id(g)], content.height)]
+    unruled, groups = find_unruled(groups, budget, carry, [t.bbox for t in tables])
+    lines = [ln for ln in (lines_of[id(g)] for g in groups) if ln.text]
+    for found in (*tables, *unruled):
+        _on_page(found.table, number + 1)
+    items: list[Line | TableBox] = [*lines, *tables, *unruled]
     items.sort(key=lambda it: it.top if isinstance(it, Line) else it.bbox[1])
     return _Page(number=number, height=content.height, items=items)
+
+
+def _on_page(table: Table, page: int) -> None:
+    """Adds the (1-based) page to the origin of every cell the table finders located."""
+    table.cells = [
+        [Cell(t, replace(t.origin, page=page)) if isinstance(t, Cell) else t for t in row]
+        for row in table.cells
+    ]
+
+
+def _carry(page: _Page) -> TableBox | None:
+    """The unruled table that ends ``page``, for the page after it."""
+    last = page.items[-1] if page.items else None
+    return last if isinstance(last, TableBox) and last.intervals else None
 
 
 # --- items to blocks ------------------------------------------------------------------------
@@ -206,7 +232,8 @@ def _append_rows(table: Table, piece: TableBox) -> None:
 
     Header rows the piece repeats are dropped. An empty first-row cell with no border drawn
     on top is the rest of a cell merged down across the page break (WPS draws no border
-    there): it takes the text and anchor of the cell above it.
+    there): it takes the text and anchor of the cell above it. A first row that is the rest
+    of the last row above (``_rest_of_row``) gives its text to that row's cells.
     """
     more = piece.table
     key = ["".join("".join(row).split()) for row in table.cells]
@@ -222,6 +249,19 @@ def _append_rows(table: Table, piece: TableBox) -> None:
         for c in piece.open_top:
             if not more.cells[0][c].strip():
                 carried[more.anchors[0][c]] = (table.cells[-1][c], table.anchors[-1][c])
+        if _rest_of_row(table, more):
+            skip = 1  # its text went into the row above; the row itself is gone
+            offset = len(table.cells) - 1
+            for c, text in enumerate(more.cells[0]):
+                if not text.strip() or more.anchors[0][c] in carried:
+                    continue
+                above = table.anchors[-1][c]
+                joined = join_lines([table.cells[-1][c], text])
+                for r, row_anchors in enumerate(table.anchors):
+                    for k, a in enumerate(row_anchors):
+                        if a == above:
+                            table.cells[r][k] = joined
+                carried[more.anchors[0][c]] = (joined, above)
     for row, anchors in zip(more.cells[skip:], more.anchors[skip:], strict=True):
         new_row: list[str] = []
         new_anchors: list[tuple[int, int]] = []
@@ -231,6 +271,29 @@ def _append_rows(table: Table, piece: TableBox) -> None:
             new_anchors.append(moved)
         table.cells.append(new_row)
         table.anchors.append(new_anchors)
+
+
+def _rest_of_row(table: Table, more: Table) -> bool:
+    """Whether the first row of a table's next page is the rest of its last row, cut by the
+    page break (LibreOffice lets a row break across pages): it holds text and no number,
+    where the row above holds numbers, and each of its cells lies under a text cell of that
+    row of the same width (a caption spanning the table is a row of its own)."""
+    last, first = table.cells[-1], more.cells[0]
+    if any(is_value(text) for text in first) or not any(is_value(text) for text in last):
+        return False
+    width = len(first)
+
+    def extent(anchors: list[tuple[int, int]], c: int) -> tuple[int, int]:
+        same = [k for k in range(width) if anchors[k] == anchors[c]]
+        return same[0], same[-1]
+
+    cells = [c for c in range(width) if first[c].strip()]
+    return bool(cells) and all(
+        last[c].strip()
+        and not is_value(last[c])
+        and extent(more.anchors[0], c) == extent(table.anchors[-1], c)
+        for c in cells
+    )
 
 
 def _blocks(pages: list[_Page]) -> Iterator[Block]:
@@ -301,7 +364,8 @@ def _read_pages(data: bytes, path: str, budget: Budget) -> tuple[int, str | None
             finally:
                 textpage.close()  # memory stays one page deep
                 page.close()
-            pages.append(_read_page(content, number, budget))
+            carry = _carry(pages[-1]) if pages else None
+            pages.append(_read_page(content, number, budget, carry))
         check.refuse(path)
         title = (pdf.get_metadata_dict().get("Title") or "").strip() or None
     finally:

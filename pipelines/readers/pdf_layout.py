@@ -1,4 +1,4 @@
-"""Page layout for the PDF reader: characters into lines, ruled cells into table grids.
+"""Page layout for the PDF reader: characters into lines, drawn shapes into table grids.
 
 ``pdf_tables`` finds the cells of a table from drawn edges (pdfplumber's algorithm); the
 text is rebuilt here from character boxes rather than by a text extractor, because those
@@ -6,12 +6,26 @@ insert a space wherever the gap between two glyphs is wide (``总 计``, ``2023 
 justified ``邮 编 ：``) and the text layer of a Chinese report has no spaces to give. A
 space is kept only between two narrow (Latin, digit) characters that are visibly apart.
 
-Which drawn shapes count as table edges matters more than anything else: WPS puts every
-prose line on a white filled rectangle, and the table finder turns those into one-column
-"tables" swallowing the prose. Edges therefore come from *rulings* (stroked lines and
-rectangles, hairline fills, stroked curves) plus only those filled rectangles that lie
-inside a band of rulings — cell backgrounds, which WPS also uses to close a table cut by
-a page break, where it draws no border.
+Producers draw tables in different ways, and all of them come down to edges:
+
+* ruled lines, stroked (WPS, LibreOffice, Word);
+* thin filled rectangles (Chromium prints every border as one), which pdfplumber turns into
+  edges too (``rect_to_edges``); borders up to ``_BORDER`` thick count as lines;
+* cell shading with no lines: each shaded cell is a filled rectangle whose sides are the
+  cell's edges. Shading alone makes a table only where it closes at least two rows (a
+  zebra table shades every other row, and its unshaded rows would be lost); otherwise
+  the text is left to ``pdf_unruled``, which also reads tables with no ruling at all.
+
+What is drawn in white draws nothing: WPS puts every prose line on a white filled
+rectangle, and pdfplumber turns those into one-column "tables" swallowing the prose. A
+white shape counts only inside a band of visible ones, as the cell background WPS also
+uses to close a table cut by a page break, where it draws no border.
+
+The finder runs once per *band* (shapes overlapping vertically): pdfplumber snaps edges
+across the whole page, so the right border of one table could be pulled towards a column
+of another table further down and miss its own rows (Chromium's bevelled ``border=1``
+tables did this). ``tests/test_pdf_oracle.py`` gives pdfplumber the same shapes, band by
+band, and checks that it finds the same cells, on every page of every PDF fixture.
 """
 
 from __future__ import annotations
@@ -21,12 +35,14 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from pipelines.document import Budget, Table
+from pipelines.document import Budget, Cell, Origin, Table
 from pipelines.readers.pdf_page import Char, Shape
+from pipelines.readers.pdf_tables import FoundTable
 from pipelines.readers.pdf_tables import find_tables as ruled_tables
 
-_HAIRLINE = 2.0  # a filled rectangle this thin is a drawn line
-_BAND_PAD = 2.0  # rulings closer than this vertically belong to one table band
+_HAIRLINE = 2.0  # a shape this thin is a line, for closing edges and borders on top
+_BORDER = 4.5  # points: a filled shape no thicker than this is a border (Chromium: 6px)
+_BAND_PAD = 2.0  # shapes closer than this vertically belong to one table band
 _EDGE_SNAP = 2.0  # cell edges closer than this are one grid line
 
 
@@ -135,14 +151,13 @@ class Line:
 
 
 def _is_ruling(obj: Shape) -> bool:
+    """A visible line: a stroked path, or a filled one no thicker than a border."""
+    if not obj.get("visible", True):
+        return False
     kind = obj.get("object_type")
-    if kind == "line":
+    if kind == "line" or obj.get("stroke"):
         return True
-    if kind in ("rect", "curve"):
-        if obj.get("stroke"):
-            return True
-        return min(obj["width"], obj["height"]) <= _HAIRLINE
-    return False
+    return kind in ("rect", "curve") and min(obj["width"], obj["height"]) <= _BORDER
 
 
 def _bands(rulings: list[Shape]) -> list[tuple[float, float, float, float]]:
@@ -196,17 +211,27 @@ class TableBox:
     # Columns whose first-row cell has no border drawn on top: on a page that a table runs
     # onto, that cell is the rest of a cell merged down from the previous page.
     open_top: frozenset[int] = frozenset()
+    # A table read without ruling (``pdf_unruled``): the extent of each of its columns.
+    intervals: tuple[tuple[float, float], ...] = ()
 
 
 def _compact(
     cells: list[list[str]], anchors: list[list[tuple[int, int]]]
 ) -> tuple[Table, list[int]]:
-    """Drop rows that hold no text (WPS closes tables with one), renumbering anchors.
+    """Keep the rows where a cell with text begins, renumbering anchors.
+
+    A row without one holds no text (WPS closes tables with one) or only the lower part of
+    cells begun above it: where the cells of one column end a little apart from the others
+    (a merged cell continued on a new page, bevelled borders), the grid has a line there.
 
     Empty columns stay: a column printed blank in every row (法人 columns left empty) is
     data, and a continuation page without a header has such columns too.
     """
-    rows = [r for r, row in enumerate(cells) if any(t.strip() for t in row)]
+    rows = [
+        r
+        for r, row in enumerate(cells)
+        if any(text.strip() and a[0] == r for text, a in zip(row, anchors[r], strict=True))
+    ]
     first: dict[tuple[int, int], tuple[int, int]] = {}
     new_cells: list[list[str]] = []
     new_anchors: list[list[tuple[int, int]]] = []
@@ -226,7 +251,9 @@ def _grid(
     budget.column(len(xs) - 2)  # the grid is charged before it is built
     budget.claim(len(ys) - 1, (len(xs) - 1) * (len(ys) - 1))
     owner: dict[tuple[int, int], tuple[int, int]] = {}
-    for x0, top, x1, bottom in cell_boxes:
+    # Smallest first: cells overlap only where a border is missing on one side of a page
+    # break or bevelled cells leave a gap, and there the big cell is the artefact.
+    for x0, top, x1, bottom in sorted(cell_boxes, key=lambda b: (b[2] - b[0]) * (b[3] - b[1])):
         c0, c1 = _nearest(xs, x0), max(_nearest(xs, x1), _nearest(xs, x0) + 1)
         r0, r1 = _nearest(ys, top), max(_nearest(ys, bottom), _nearest(ys, top) + 1)
         for r in range(r0, r1):
@@ -239,6 +266,17 @@ def _grid(
         # A position no cell covers (a border the page break did not draw) keeps its text.
         texts.setdefault(owner.get((r, c), (r, c)), []).append(ch)
     joined = {k: join_lines(line_text(ln) for ln in group_lines(v)) for k, v in texts.items()}
+    # Where each cell ends: the last row and column of the grid it covers (merged cells).
+    ends: dict[tuple[int, int], tuple[int, int]] = {}
+    for r in range(len(ys) - 1):
+        for c in range(len(xs) - 1):
+            a = owner.get((r, c), (r, c))
+            last = ends.get(a, a)
+            ends[a] = (max(last[0], r), max(last[1], c))
+    located = {
+        a: Cell(joined.get(a, ""), Origin(box=(xs[a[1]], ys[a[0]], xs[e[1] + 1], ys[e[0] + 1])))
+        for a, e in ends.items()
+    }
     cells: list[list[str]] = []
     anchors: list[list[tuple[int, int]]] = []
     for r in range(len(ys) - 1):
@@ -246,7 +284,7 @@ def _grid(
         anchors.append([])
         for c in range(len(xs) - 1):
             anchor = owner.get((r, c), (r, c))
-            cells[r].append(joined.get(anchor, ""))
+            cells[r].append(located[anchor])
             anchors[r].append(anchor)
     return cells, anchors, xs, ys
 
@@ -255,7 +293,7 @@ def _horizontals(rulings: list[Shape]) -> list[tuple[float, float, float]]:
     """Horizontal border segments as (x0, x1, y): lines, hairlines, stroked box edges."""
     out: list[tuple[float, float, float]] = []
     for r in rulings:
-        if r["bottom"] - r["top"] <= _HAIRLINE:
+        if r["bottom"] - r["top"] <= _BORDER and r["bottom"] - r["top"] < r["x1"] - r["x0"]:
             out.append((r["x0"], r["x1"], (r["top"] + r["bottom"]) / 2))
         elif r.get("object_type") == "rect" and r.get("stroke"):
             out += [(r["x0"], r["x1"], r["top"]), (r["x0"], r["x1"], r["bottom"])]
@@ -309,25 +347,43 @@ def _closing_edges(
     return edges
 
 
-def find_tables(shapes: list[Shape], chars: list[Char], budget: Budget) -> list[TableBox]:
-    """Ruled tables among a page's drawn ``shapes``, top to bottom, with their text.
-
-    A "table" of one column is a box around prose (or WPS's line backgrounds that slipped
-    through): it is left to the paragraph flow. Each grid is charged to ``budget``, the
-    document's, before it is built.
-    """
-    rulings = [o for o in shapes if _is_ruling(o)]
-    if not rulings:
+def band_shapes(shapes: list[Shape]) -> list[tuple[tuple[float, ...], list[Shape]]]:
+    """The shapes of each band, with the band's box: visible shapes and the white ones
+    lying inside a band of visible ones, in page order."""
+    visible = [s for s in shapes if s.get("visible", True)]
+    if not visible:
         return []
-    bands = _bands(rulings)
+    bands = _bands(visible)
+    tops = [b[1] - _BAND_PAD for b in bands]
+    members: list[list[Shape]] = [[] for _ in bands]
+    for s in shapes:
+        middle = (s["top"] + s["bottom"]) / 2
+        i = bisect_right(tops, middle) - 1
+        if i >= 0 and _inside(s, bands[i], pad=_BAND_PAD):
+            members[i].append(s)
+    return [(band, group) for band, group in zip(bands, members, strict=True) if group]
 
-    def keep(obj: Shape) -> bool:
-        if obj.get("object_type") not in ("rect", "curve") or _is_ruling(obj):
-            return True
-        return any(_inside(obj, band) for band in bands)
 
-    found = ruled_tables([s for s in shapes if keep(s)], _closing_edges(rulings, bands))
-    horizontals = _horizontals(rulings)
+def _rows(table: FoundTable) -> int:
+    return len({round(c[1], 1) for c in table.cells})
+
+
+def find_tables(shapes: list[Shape], chars: list[Char], budget: Budget) -> list[TableBox]:
+    """Tables drawn by a page's ``shapes``, top to bottom, with their text.
+
+    A "table" of one column is a box around prose (or a frame around a page): it is left to
+    the paragraph flow. Each grid is charged to ``budget``, the document's, before it is built.
+    """
+    found: list[FoundTable] = []
+    rulings_of: dict[int, list[Shape]] = {}
+    for band, group in band_shapes(shapes):
+        rulings = [s for s in group if _is_ruling(s)]
+        tables = ruled_tables(group, _closing_edges(rulings, [band]))
+        if not rulings:  # shading alone: only where it closes two rows or more
+            tables = [t for t in tables if _rows(t) >= 2]
+        for t in tables:
+            rulings_of[id(t)] = rulings
+        found += tables
     out: list[TableBox] = []
     for t in sorted(found, key=lambda t: (t.bbox[1], t.bbox[0])):
         mine = [ch for ch in chars if _inside(ch, t.bbox, pad=1.0)]
@@ -337,6 +393,6 @@ def find_tables(shapes: list[Shape], chars: list[Char], budget: Budget) -> list[
         table, rows = _compact(cells, anchors)
         if len(xs) < 3 or not table.cells:  # fewer than two columns
             continue
-        open_top = _open_top(xs, ys[rows[0]], horizontals)
+        open_top = _open_top(xs, ys[rows[0]], _horizontals(rulings_of[id(t)]))
         out.append(TableBox(table, t.bbox, xs, {id(ch) for ch in mine}, open_top))
     return out

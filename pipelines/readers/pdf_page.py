@@ -6,17 +6,30 @@ character with its box and font size, and each stroked or filled path — so it 
 through PDFium's C API (``pypdfium2.raw``) directly: the object wrappers of ``pypdfium2``
 cost more per call than the call itself, and a page has thousands of characters.
 
-The geometry follows pdfminer's conventions, which the layout thresholds were tuned on:
+Nothing here depends on the fonts installed on the machine (``pdf_fonts`` explains how
+PDFium is kept from substituting system fonts). A character's geometry comes from what the
+PDF itself says:
 
-* a character's box spans its advance width and, vertically, one em (the font size) up
-  from its bottom. PDFium puts the bottom at the font's descent (or the glyph's, if lower)
-  where pdfminer read the descent from the font descriptor: the two agree on WPS's fonts
-  and differ by up to ~0.13 em on Chromium's, well inside the layout's tolerances;
-* a path is split into subpaths, and each is a ``line`` (one segment), a ``rect`` (four
-  axis-parallel sides, closed) or a ``curve`` (anything else, its points as drawn);
-* ``top``/``bottom`` are measured down from the top of the page as displayed, so a page
-  with ``/Rotate`` reads like any other. The page is its visible part (crop box within
-  media box) where pdfplumber took the media box; they differ only on cropped pages.
+* horizontally, its advance: PDFium's loose box runs from the character's origin over its
+  advance width (the font dictionary's ``/W`` or ``/Widths``); glyph outlines only widen it
+  where an embedded glyph overhangs its advance, and an embedded font travels with the file;
+* vertically, its baseline (the origin, placed by the text matrix) and font size: the box
+  spans one em (the font size) up from ``DESCENT`` em below the baseline, for every font.
+  pdfminer took the descent from each font's descriptor; one descent for all keeps the
+  characters of one line (CJK in one font, digits and brackets in another, Chromium's
+  Type 3 glyphs with no metrics at all) in one band, where a glyph's own box (``一`` is
+  a thin stroke in mid-air) would have lifted it out of its line;
+* rotated characters and vertical writing keep PDFium's loose box, mapped to the page.
+
+Shapes follow pdfminer's conventions, which the table finder (a port of pdfplumber's) was
+written against: a path is split into subpaths, and each is a ``line`` (one segment), a
+``rect`` (four axis-parallel sides, closed) or a ``curve`` (anything else, its points as
+drawn). Each also says whether it is *visible*: stroked or filled in a colour other than
+white (paper). WPS lays a white rectangle under every line of prose; those draw nothing.
+
+``top``/``bottom`` are measured down from the top of the page as displayed, so a page with
+``/Rotate`` reads like any other. The page is its visible part (crop box within media box)
+where pdfplumber took the media box; they differ only on cropped pages.
 """
 
 from __future__ import annotations
@@ -29,6 +42,8 @@ from typing import Any
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
+
+from pipelines.readers import pdf_fonts  # noqa: F401  (installs the font mapper first)
 
 Char = dict[str, Any]
 Shape = dict[str, Any]
@@ -43,6 +58,8 @@ _DEDUPE_TOLERANCE = 1.0  # points: a glyph drawn again this close is the same gl
 # much wider than an em (or taller than three) is that case, not a real glyph.
 _MAX_EM_WIDTH = 1.5
 _MAX_EM_HEIGHT = 3.0
+DESCENT = 0.15  # em below the baseline where every upright character's box ends
+_WHITE = 250  # a colour channel this bright, in every channel, is paper
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +136,7 @@ def read_page(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage) -> PageContent
 
 
 def _chars(textpage: Any, frame: _Frame) -> list[Char]:
-    """Visible characters in content order with pdfminer-style boxes.
+    """Visible characters in content order, boxes from advance, baseline and font size.
 
     This loop runs for every character of every page, so PDFium's functions and the
     frame's offsets are looked up once, and an unrotated page (nearly all) is mapped inline.
@@ -128,8 +145,11 @@ def _chars(textpage: Any, frame: _Frame) -> list[Char]:
     get_box = pdfium_c.FPDFText_GetLooseCharBox
     get_matrix = pdfium_c.FPDFText_GetMatrix
     get_size = pdfium_c.FPDFText_GetFontSize
+    get_origin = pdfium_c.FPDFText_GetCharOrigin
     rect = pdfium_c.FS_RECTF()
     matrix = pdfium_c.FS_MATRIX()
+    origin_x = ctypes.c_double()
+    origin_y = ctypes.c_double()
     hypot = math.hypot
     plain = frame.rotation == 0
     left, top_edge = frame.left, frame.top
@@ -155,12 +175,22 @@ def _chars(textpage: Any, frame: _Frame) -> list[Char]:
             x1 - x0 > _MAX_EM_WIDTH * size or top_y - bottom_y > _MAX_EM_HEIGHT * size
         ):
             x0, top, x1, bottom = _em_box(textpage, index, size, frame)
+            if upright:
+                top = bottom - size
+        elif upright and size > 0:
+            get_origin(textpage, index, origin_x, origin_y)
+            if plain:
+                x0, x1 = x0 - left, x1 - left
+                baseline = top_edge - origin_y.value
+            else:
+                x0, _, x1, _ = frame.box(x0, bottom_y, x1, top_y)
+                baseline = frame.point(origin_x.value, origin_y.value)[1]
+            bottom = baseline + DESCENT * size
+            top = bottom - size
         elif plain:
             x0, top, x1, bottom = x0 - left, top_edge - top_y, x1 - left, top_edge - bottom_y
         else:
             x0, top, x1, bottom = frame.box(x0, bottom_y, x1, top_y)
-        if upright and size > 0:
-            top = bottom - size  # one em up from the descent, as pdfminer measures it
         out.append(
             {
                 "text": text,
@@ -260,6 +290,8 @@ def _shapes(page: Any, frame: _Frame) -> Iterator[Shape]:
     x = ctypes.c_float()
     y = ctypes.c_float()
     get_mode = pdfium_c.FPDFPath_GetDrawMode
+    get_fill, get_stroke = pdfium_c.FPDFPageObj_GetFillColor, pdfium_c.FPDFPageObj_GetStrokeColor
+    rgba = [ctypes.c_uint() for _ in range(4)]
     count_segments = pdfium_c.FPDFPath_CountSegments
     get_segment = pdfium_c.FPDFPath_GetPathSegment
     get_point = pdfium_c.FPDFPathSegment_GetPoint
@@ -269,7 +301,11 @@ def _shapes(page: Any, frame: _Frame) -> Iterator[Shape]:
     for obj, (a, b, c, d, e, f) in _paths(page, frame.matrix):
         if not get_mode(obj, fill_mode, stroke):
             continue
-        flags = (bool(stroke.value), fill_mode.value != 0)
+        stroked, filled = bool(stroke.value), fill_mode.value != 0
+        visible = (stroked and _inked(get_stroke, obj, rgba)) or (
+            filled and _inked(get_fill, obj, rgba)
+        )
+        flags = (stroked, filled, visible)
         # Subpaths as pdfminer spells them: "m" then "l"/"c" per segment, "h" for a close.
         ops: list[str] = []
         pts: list[Point] = []
@@ -296,7 +332,15 @@ def _shapes(page: Any, frame: _Frame) -> Iterator[Shape]:
             yield from _classify(ops, pts, flags)
 
 
-def _classify(ops: list[str], pts: list[Point], flags: tuple[bool, bool]) -> Iterator[Shape]:
+def _inked(get_color: Any, obj: Any, rgba: list[ctypes.c_uint]) -> bool:
+    """Whether a stroke or fill colour shows on paper: not white, not fully transparent."""
+    if not get_color(obj, *rgba):
+        return True  # a pattern or shading: assume it shows
+    r, g, b, a = (c.value for c in rgba)
+    return a > 0 and min(r, g, b) < _WHITE
+
+
+def _classify(ops: list[str], pts: list[Point], flags: tuple[bool, bool, bool]) -> Iterator[Shape]:
     """One subpath as a pdfminer ``line``, ``rect`` or ``curve`` (in pdfplumber's keys)."""
     shape = "".join(ops)
     if shape[:1] != "m" or len(shape) < 2:
@@ -327,5 +371,6 @@ def _classify(ops: list[str], pts: list[Point], flags: tuple[bool, bool]) -> Ite
         "height": bottom - top,
         "stroke": flags[0],
         "fill": flags[1],
+        "visible": flags[2],
         "pts": pts,
     }

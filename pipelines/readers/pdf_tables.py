@@ -2,9 +2,11 @@
 
 The reader used to run ``pdfplumber.Page.find_tables`` with both strategies set to
 ``"lines"``; that needs pdfplumber's page objects, which need pdfminer to parse the page
-in Python. The algorithm itself is small and is kept here step for step, with the same
-default tolerances, so tables come out as they did (pdfplumber is MIT-licensed,
-© Jeremy Singer-Vine; after Anssi Nurminen's thesis and Tabula):
+in Python (about 60 ms a page, against 2 for PDFium). The algorithm itself is small and is
+kept here step for step, with the same default tolerances (pdfplumber is MIT-licensed,
+© Jeremy Singer-Vine; after Anssi Nurminen's thesis and Tabula). pdfplumber stays the
+oracle: ``tests/test_pdf_oracle.py`` checks, on every page of every PDF fixture, that this
+port finds exactly the cells pdfplumber finds with the same settings and the same shapes:
 
 1. every line, rectangle side and axis-parallel curve segment is an edge; edges within
    ``SNAP`` points of one position are moved to their mean position, and collinear
