@@ -8,6 +8,7 @@ warehouse file read-only and never parses a report.
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script by `streamlit run`: make the project importable
@@ -16,7 +17,7 @@ if __package__ in (None, ""):  # run as a script by `streamlit run`: make the pr
 import duckdb
 import streamlit as st
 
-from dashboard import db, queries, safe, sidebar
+from dashboard import db, queries, safe, sidebar, urlparams
 from dashboard.context import Context, publish
 from dashboard.pages import PAGES
 from pipelines.warehouse import WarehouseError
@@ -54,7 +55,6 @@ def main() -> None:
         _no_warehouse("还没有数据仓库：尚未导入任何年度报告。")
     try:
         options = db.q(queries.organ_options)
-        years = db.q(queries.years_available)
     except (WarehouseError, duckdb.Error) as exc:
         _no_warehouse(f"无法读取数据仓库：{exc}")
     if options.is_empty():
@@ -68,8 +68,18 @@ def main() -> None:
         for group, entries in PAGES.items()
     }
     nav = st.navigation(pages)
-    sel, names = sidebar.render(options, years)
-    publish(Context(sel, names, years, db.q(queries.scope_summary, sel)))
+    urlparams.keep_only(nav.url_path)
+    sel, names = sidebar.render(options)
+    every_year = db.q(queries.scope_summary, replace(sel, same_organs=True))
+    publish(
+        Context(
+            sel,
+            names,
+            db.q(queries.scope_summary, sel),
+            db.q(queries.reports_per_year, sel),
+            int(every_year["organs"][0]) if every_year.height else 0,
+        )
+    )
     nav.run()
 
 

@@ -19,27 +19,36 @@ DISPOSITION: dict[str, str] = {
     "other": "#95a5a6",  # 其他处理: grey
 }
 
-# Reasons inherit their group's hue, lighter for later sub-rows.
-_REASON_RAMPS: dict[str, tuple[str, ...]] = {
+# The reasons of one group are drawn together (原因细分), so they need hues a reader can tell
+# apart, not eight shades of one red: the group's own colour first, then a qualitative
+# palette without hues near it (Tableau 10, as used for the series of several regions).
+_REASON_PALETTES: dict[str, tuple[str, ...]] = {
     "denied": (
-        "#7b1e16",
-        "#962519",
-        "#b02c1e",
-        "#c0392b",
-        "#cf5a4e",
-        "#dc7a70",
-        "#e79b93",
-        "#f1bcb7",
+        DISPOSITION["denied"],
+        "#4e79a7",
+        "#f28e2b",
+        "#59a14f",
+        "#b07aa1",
+        "#76b7b2",
+        "#edc948",
+        "#9c755f",
     ),
-    "unavailable": ("#b86e00", "#f39c12", "#f8c471"),
-    "not_processed": ("#4e3726", "#6b4c33", "#8f6b4c", "#b08e70", "#d0b59b"),
-    "other": ("#5f6b6d", "#95a5a6", "#c4cdce"),
+    "unavailable": (DISPOSITION["unavailable"], "#4e79a7", "#59a14f", "#b07aa1"),
+    "not_processed": (
+        DISPOSITION["not_processed"],
+        "#4e79a7",
+        "#f28e2b",
+        "#59a14f",
+        "#b07aa1",
+        "#76b7b2",
+    ),
+    "other": (DISPOSITION["other"], "#4e79a7", "#f28e2b", "#59a14f", "#b07aa1"),
 }
 
 
 def reason_color(group: str, index: int) -> str:
-    ramp = _REASON_RAMPS.get(group, ("#95a5a6",))
-    return ramp[index % len(ramp)]
+    palette = _REASON_PALETTES.get(group, (DISPOSITION["other"],))
+    return palette[index % len(palette)]
 
 
 APPLICANT: dict[str, str] = dict(
@@ -70,6 +79,10 @@ COVERAGE: dict[str, str] = {"present": "#1b7f3b", "errors": "#c0392b", "missing"
 EDITION: dict[str, str] = {"2019": "#5d6d7e", "2021": "#2c7fb8"}
 
 PRIMARY = "#2c7fb8"
+# A bar resting mostly on reports with audit errors: hatched in this colour (not red, which
+# is 不予公开's; see measures.unreliable).
+HATCH = "#ffffff"
+AXIS_NOTE = "#90a4ae"  # the second line of a year tick: how many organs reported
 SECONDARY = "#f28e2b"
 MUTED = "#b0bec5"  # a rate on too few requests: shown, greyed, never ranked
 MEDIAN = "#34495e"

@@ -8,6 +8,7 @@ the derived measures.
 
 from __future__ import annotations
 
+from dashboard.selection import UNKNOWN_REGION
 from pipelines import audit, catalog
 
 # Part 三 dispositions in template order, without （七）总计: key -> label.
@@ -58,6 +59,29 @@ REGION_STATUS: dict[str, str] = {
     "manifest": "按清单指定",
     "folder": "按文件夹推定",
 }
+
+# The file a report was read from (reports.format), as a reader calls it.
+FORMATS: dict[str, str] = {
+    "text": "文本文件",
+    "html": "网页",
+    "pdf": "PDF",
+    "docx": "Word 文档",
+    "doc": "Word 文档（.doc）",
+    "wps": "WPS 文档",
+}
+
+
+def own_level(level: str, parent: str | None) -> str:
+    """What a unit with no place at ``level`` is, within its parent region.
+
+    A city's own organs (淮安市人民政府, 淮安市教育局) have no county: compared county by
+    county they are "淮安市本级", not an unknown place; likewise a province's own organs
+    among its cities. Only with no parent at all is the place unknown.
+    """
+    if level in ("county", "city") and parent and parent != UNKNOWN_REGION:
+        return f"{parent}本级"
+    return UNKNOWN_REGION
+
 
 DEMO = "示例数据"
 REAL = "真实报告"

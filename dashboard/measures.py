@@ -18,6 +18,12 @@ from dashboard import labels
 from pipelines import catalog
 
 MIN_DENOMINATOR = 30
+# A number resting mostly on reports with audit errors is marked more strongly (its bar
+# hatched) than one where a few of many reports have them (only "⚠ 1/29 份有错").
+UNRELIABLE_SHARE = 0.5
+# A year's total is marked as short when the organs missing that year (reported the year
+# before, not this year) printed at least this share of it the year before.
+GAP_SHARE = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +126,40 @@ MEASURES: dict[str, Measure] = {
         ),
     )
 }
+
+
+def small_base(prev: float | None) -> bool:
+    """A relative change on a base under ``MIN_DENOMINATOR`` (2 → 6 is "+200%"): shown
+    greyed, never ranked, as a rate on a small denominator."""
+    return prev is not None and abs(prev) < MIN_DENOMINATOR
+
+
+def material_gaps(
+    gaps: pl.DataFrame, metric: str, totals: dict[int, float | None]
+) -> dict[int, tuple[int, float]]:
+    """Years whose total of ``metric`` lacks a material part: year → (organs missing, what
+    they printed the year before), where that is at least ``GAP_SHARE`` of the year's total
+    (``gaps`` from ``queries.gaps_by_year``)."""
+    out = {}
+    for row in gaps.filter(pl.col("metric") == metric).iter_rows(named=True):
+        lost = row["value"] or 0
+        total = totals.get(row["year"]) or 0
+        if lost > 0 and lost >= GAP_SHARE * total:
+            out[int(row["year"])] = (int(row["organs"]), float(lost))
+    return out
+
+
+def error_note(reports: int | None, errors: int | None) -> str:
+    """The one way every view says how many of a number's reports have audit errors:
+    "⚠ 1/29 份有错", or nothing."""
+    if not errors:
+        return ""
+    return f"⚠ {int(errors)}/{int(reports or 0)} 份有错"
+
+
+def unreliable(reports: int | None, errors: int | None) -> bool:
+    """Most of a number's reports have audit errors: its bar is hatched as well."""
+    return bool(errors) and bool(reports) and errors / reports >= UNRELIABLE_SHARE  # type: ignore[operator]
 
 
 def small_note(m: Measure) -> str:

@@ -20,9 +20,12 @@ Functions are plain (no Streamlit) so tests and the benchmark can call them dire
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import duckdb
 import polars as pl
 
+from dashboard import labels
 from dashboard.selection import UNKNOWN_REGION, Selection
 from pipelines.warehouse.derived import (
     ACTIVE_METRICS,
@@ -84,13 +87,17 @@ def _sel_cte(sel: Selection, params: list[object], years: bool = True) -> str:
 
 
 def organ_options(cur: Cursor) -> pl.DataFrame:
-    """One row per organ with a current report: where it is, what it is, which years."""
+    """One row per organ with a current report: where it is, what it is, which years.
+
+    ``is_demo``: every one of its reports is demo data (an organ with one real report among
+    generated ones is a real organ).
+    """
     return _frame(
         cur,
         """
         SELECT r.organ_id, o.name, r.organ_kind AS kind, r.province, r.city, r.county,
                min(r.year) AS first_year, max(r.year) AS last_year,
-               bool_or(r.is_demo) AS is_demo, count(*) AS reports
+               bool_and(r.is_demo) AS is_demo, count(*) AS reports
         FROM current_reports r JOIN organs o USING (organ_id)
         GROUP BY ALL
         ORDER BY r.province NULLS LAST, r.city NULLS LAST, r.county NULLS LAST, o.name
@@ -99,9 +106,25 @@ def organ_options(cur: Cursor) -> pl.DataFrame:
     )
 
 
-def years_available(cur: Cursor) -> list[int]:
-    rows = cur.execute("SELECT DISTINCT year FROM current_reports ORDER BY 1").fetchall()
+def years_in(cur: Cursor, sel: Selection) -> list[int]:
+    """The years with reports in the selection's scope (its region, organ kind, organ and
+    demo switch; not its years): the years the sidebar offers."""
+    params: list[object] = []
+    where = _where(replace(sel, same_organs=False), params, years=False)
+    rows = cur.execute(
+        f"SELECT DISTINCT r.year FROM current_reports r WHERE {where} ORDER BY 1", params
+    ).fetchall()
     return [int(y) for (y,) in rows]
+
+
+def organs_in(cur: Cursor, sel: Selection) -> list[str]:
+    """The organs with a report in the selection (what the header counts as 个机关)."""
+    params: list[object] = []
+    where = _where(sel, params)
+    rows = cur.execute(
+        f"SELECT DISTINCT r.organ_id FROM current_reports r WHERE {where}", params
+    ).fetchall()
+    return [str(o) for (o,) in rows]
 
 
 def scope_summary(cur: Cursor, sel: Selection) -> pl.DataFrame:
@@ -219,7 +242,16 @@ def unit_year_measures(cur: Cursor, sel: Selection, level: str | None) -> pl.Dat
         GROUP BY ALL
         ORDER BY unit NULLS LAST, m.year
     """
-    frame = _frame(cur, sql, params)
+    return _with_labels(cur, _frame(cur, sql, params), sel, level)
+
+
+def _with_labels(
+    cur: Cursor, frame: pl.DataFrame, sel: Selection, level: str | None
+) -> pl.DataFrame:
+    """Adds ``unit_label``: an organ's name, or a region's. A unit with no place at its
+    level is a parent's own organs ("淮安市本级") within a chosen parent, and unknown
+    (``UNKNOWN_REGION``) only without one; its ``unit`` is ``UNKNOWN_REGION`` (what
+    ``reports_behind`` and the sidebar take for "no place at this level")."""
     if level == "organ":
         names = _frame(
             cur,
@@ -227,11 +259,13 @@ def unit_year_measures(cur: Cursor, sel: Selection, level: str | None) -> pl.Dat
             "WHERE organ_id IN (SELECT unnest(?))",
             [frame["unit"].unique().to_list()],
         )
-        frame = frame.join(names, on="unit", how="left")
-    else:
-        frame = frame.with_columns(pl.col("unit").fill_null(UNKNOWN_REGION).alias("unit_label"))
-        frame = frame.with_columns(pl.col("unit").fill_null(UNKNOWN_REGION))
-    return frame
+        return frame.join(names, on="unit", how="left")
+    parent = {"county": sel.city, "city": sel.province}.get(level or "")
+    own = labels.own_level(level, parent) if level else UNKNOWN_REGION
+    return frame.with_columns(
+        pl.col("unit").fill_null(own).alias("unit_label"),
+        pl.col("unit").fill_null(UNKNOWN_REGION),
+    )
 
 
 def _sums(
@@ -256,7 +290,7 @@ def _sums(
         for i, c in enumerate(columns)
     )
     rows = ", ".join(f"('{c}', a.s{i}, a.n{i}, a.e{i})" for i, c in enumerate(columns))
-    return _frame(
+    frame = _frame(
         cur,
         f"""
         WITH {cte},
@@ -273,6 +307,7 @@ def _sums(
         """,
         params,
     )
+    return _with_labels(cur, frame, sel, level) if level else frame
 
 
 def applicants_by_year(cur: Cursor, sel: Selection) -> pl.DataFrame:
@@ -334,15 +369,51 @@ def prose_by_year(cur: Cursor, sel: Selection, level: str | None = None) -> pl.D
     )
 
 
+def gaps_by_year(cur: Cursor, sel: Selection, columns: list[str]) -> pl.DataFrame:
+    """What a year's total lacks because organs did not report that year: per year and
+    figure column, the organs with a report the year before and none this year, and the
+    sum of what their reports printed the year before (``value``; null when none printed
+    it). A total that falls because two city governments skipped a year (their 规章 stock
+    with them) says so on the chart, and by how much.
+    """
+    params: list[object] = []
+    cte = _sel_cte(sel, params)
+    sums = ",\n               ".join(f"sum(f.{quoted(c)}) AS s{i}" for i, c in enumerate(columns))
+    rows = ", ".join(f"('{c}', g.s{i})" for i, c in enumerate(columns))
+    return _frame(
+        cur,
+        f"""
+        WITH {cte},
+        present AS (SELECT DISTINCT organ_id, year FROM sel),
+        g AS (
+            SELECT sel.year + 1 AS year, count(DISTINCT sel.organ_id) AS organs,
+               {sums}
+            FROM sel JOIN report_figures f USING (report_id)
+            WHERE sel.year + 1 IN (SELECT year FROM present)
+              AND NOT EXISTS (
+                  SELECT 1 FROM present p
+                  WHERE p.organ_id = sel.organ_id AND p.year = sel.year + 1
+              )
+            GROUP BY 1
+        )
+        SELECT g.year, g.organs, u.metric, u.value
+        FROM g, LATERAL (VALUES {rows}) AS u(metric, value)
+        ORDER BY g.year, u.metric
+        """,
+        params,
+    )
+
+
 def reports_per_year(cur: Cursor, sel: Selection) -> pl.DataFrame:
-    """Reports per year in the selection: the denominators of "N 份报告中有 M 份提及"."""
+    """Reports (and organs) per year in the selection: the denominators of "N 份报告中有 M
+    份提及", and the coverage a total rests on."""
     params: list[object] = []
     cte = _sel_cte(sel, params)
     return _frame(
         cur,
         f"""
         WITH {cte}
-        SELECT year, count(*) AS reports,
+        SELECT year, count(*) AS reports, count(DISTINCT organ_id) AS organs,
                count(*) FILTER (WHERE has_errors) AS error_reports,
                count(*) FILTER (WHERE is_demo) AS demo_reports,
                count(*) FILTER (WHERE edition = '2021') AS reports_2021

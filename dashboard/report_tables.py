@@ -117,11 +117,23 @@ def _td(
     return f'<td class="{" ".join(classes)}" data-cell="{_e(address)}"{span}{tip}>{text}</td>'
 
 
+def _column_head(label: str, column: str) -> str:
+    """A printed column label, with its unit when the label does not say it and a reader
+    could not guess it (the 2019 template's 采购总金额 is in 万元; a count is in 件)."""
+    unit = catalog.ACTIVE_COLUMNS_BY_KEY[column].unit
+    if unit == "万元" and unit not in label:
+        return f"{label}（{unit}）"
+    return label
+
+
 def active_html(edition: str, cells: Mapping[str, Cell], flagged: Mapping[str, Flag]) -> str:
     parts = [STYLE]
     for t in catalog.ACTIVE_TABLES[edition]:
         parts.append(f'<p class="xxgk-caption">第二十条第（{_e(t.item)}）项</p>')
-        head = "".join(f"<th>{_e(label)}</th>" for label in t.column_labels)
+        head = "".join(
+            f"<th>{_e(_column_head(label, column))}</th>"
+            for label, column in zip(t.column_labels, t.columns, strict=True)
+        )
         rows = []
         for row_key in t.rows:
             row = catalog.ACTIVE_ROWS_BY_KEY[row_key]

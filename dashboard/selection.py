@@ -30,6 +30,10 @@ class Selection:
     kind: str | None = None  # "government" | "department"
     include_demo: bool = True
     same_organs: bool = False  # only organs with a report in every selected year
+    # The years the sidebar offered (those with reports in its scope): the selected years
+    # are these within year_from–year_to, so a year no report has does not empty "same
+    # organs" (no organ reports in a year nobody reports in). Empty: every year of the range.
+    known_years: tuple[int, ...] = ()
 
     @property
     def child_level(self) -> str:
@@ -47,15 +51,13 @@ class Selection:
         return "province"
 
     @property
-    def focus_year(self) -> int | None:
-        """The year KPIs are shown for: the last selected year."""
-        return self.year_to
-
-    @property
     def years(self) -> list[int]:
         if self.year_from is None or self.year_to is None:
             return []
-        return list(range(self.year_from, self.year_to + 1))
+        span = range(self.year_from, self.year_to + 1)
+        if self.known_years:
+            return [y for y in self.known_years if y in span]
+        return list(span)
 
     def with_years(self, year_from: int | None, year_to: int | None) -> Selection:
         return replace(self, year_from=year_from, year_to=year_to)

@@ -1,9 +1,9 @@
 """How ``xxgk serve`` starts the dashboard: ``streamlit run dashboard/app.py``, headless.
 
 Kept here (not in the CLI) so the browser test starts the app exactly as users do. The
-flags hide Streamlit's developer toolbar, skip its usage statistics, and set the theme
-colour to the dashboard's blue (Streamlit's default red reads as "error" next to the
-red of 不予公开 and of audit errors).
+flags hide Streamlit's developer toolbar and its English welcome lines, skip its usage
+statistics, and set the theme colour to the dashboard's blue (Streamlit's default red reads
+as "error" next to the red of 不予公开 and of audit errors).
 
 The dashboard has no sign-in: whoever reaches the port reads the whole warehouse. So it
 listens on the loopback address unless told otherwise (Streamlit alone would listen on every
@@ -35,6 +35,9 @@ def command(port: int, host: str = LOOPBACK) -> list[str]:
         "--server.fileWatcherType=none",
         "--browser.gatherUsageStats=false",
         "--client.toolbarMode=minimal",
+        # `xxgk serve` prints the address in Chinese itself; Streamlit's English welcome
+        # ("You can now view your Streamlit app…") would repeat it in another language.
+        "--logger.hideWelcomeMessage=true",
         "--theme.primaryColor=#2c7fb8",
     ]
 

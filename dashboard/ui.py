@@ -17,7 +17,7 @@ import streamlit as st
 
 from dashboard import fmt, labels, queries, safe
 from dashboard.db import q
-from dashboard.measures import Measure, scalar
+from dashboard.measures import GAP_SHARE, MIN_DENOMINATOR, Measure, scalar, small_base
 from dashboard.selection import Selection
 
 REPORT_PAGE = "views/report.py"
@@ -62,7 +62,8 @@ def header(title: str, sel: Selection, summary: pl.DataFrame, names: Mapping[str
             icon=":material/science:",
         )
     elif reports:
-        st.caption(f"✅ 当前视图只含{labels.REAL}（导入的真实年度报告）。")
+        # A Material icon (bundled with Streamlit), not an emoji: the CJK fonts have no ✅.
+        st.caption(f":material/verified: 当前视图只含{labels.REAL}（导入的真实年度报告）。")
     if not reports:
         empty(sel)
         return False
@@ -203,17 +204,66 @@ def badge_errors() -> str:
     return ":red-badge[有审核错误]"
 
 
-def legend_note() -> None:
-    st.caption(
-        f"颜色在各页一致：{'、'.join(labels.DISPOSITIONS.values())}。"
-        f"标 ⚠ 的单位含有审核错误的报告；灰色比率的分母不足 30 件。"
+def error_caption() -> str:
+    """The one sentence every view with ⚠ marks says about them."""
+    return "“⚠ k/n 份有错”：这个数所依据的 n 份报告中有 k 份有审核错误；过半有错时条形另加斜纹。"
+
+
+def coverage_caption(coverage: Mapping[int, int] | None, organs: int, every_year: int) -> str:
+    """What the organ counts under the years mean, and how to compare like with like."""
+    if not coverage:
+        return ""
+    low, high = min(coverage.values()), max(coverage.values())
+    spread = f"{low}–{high} 个" if low != high else f"各 {low} 个"
+    return (
+        f"横轴年份下为当年有报告的机关数（{spread}，共 {organs} 个）：合计随有报告的机关"
+        "多少而起落，不全是实际增减。"
+        + (
+            f"侧栏打开“仅看每年都有报告的机关”可只看同一批 {every_year} 个机关。"
+            if every_year
+            else "所选年份内没有每年都有报告的机关。"
+        )
     )
 
 
-def kpi(m: Measure, cur: dict | None, prev: dict | None, prev_year: int | None) -> None:
-    """One KPI with its year-on-year change; a rate on too few cases is greyed, not hidden."""
+def gap_hover(gap: tuple[int, float] | None, unit: str = "件") -> str:
+    """The hover line of a year whose total lacks organs that reported the year before."""
+    if not gap:
+        return ""
+    organs, lost = gap
+    return f"；另有 {organs} 个机关本年没有报告，它们上年为 {fmt.num(lost, unit)}，未计入"
+
+
+def gap_caption(years: Mapping[int, tuple[int, float]], marker: str = "空心点") -> str:
+    """What the marked years of a total mean (``measures.material_gaps``)."""
+    if not years:
+        return ""
+    listed = "、".join(f"{y}年" for y in sorted(years))
+    return (
+        f"{marker}（{listed}）：该年有上一年报告过的机关没有报告，它们上一年的数"
+        f"占该年合计的 {round(GAP_SHARE * 100)}% 以上，不在合计中：下降不代表实际减少"
+        "（悬停可见缺了多少）。"
+    )
+
+
+def _delta_text(m: Measure, now: float | None, before: float | None) -> str | None:
+    return fmt.points(now, before) if m.is_rate else fmt.change(now, before)
+
+
+def kpi(
+    m: Measure,
+    cur: dict | None,
+    same: tuple[dict | None, dict | None] = (None, None),
+    prev_year: int | None = None,
+) -> None:
+    """One KPI: its value for the selection's year, and the change since ``prev_year`` on
+    ``same`` (this year's and last year's sums over the organs that reported in both), so
+    the arrow never moves because an organ's report is missing one year.
+
+    A rate on too few cases, and a count's change on too small a base (2 → 6 is "+200%"),
+    are greyed and say so, not hidden.
+    """
     value, den, small = scalar(cur, m)
-    before, _, _ = scalar(prev, m)
     text = fmt.pct(value) if m.is_rate else fmt.num(value, m.unit)
     helptext = m.definition
     if cur:
@@ -224,21 +274,43 @@ def kpi(m: Measure, cur: dict | None, prev: dict | None, prev_year: int | None) 
         st.metric(
             f":gray[{m.label}]",
             text,
-            delta=f"样本少（分母 {fmt.num(den)} 件），仅供参考",
+            delta="样本少，仅供参考",
             delta_color="off",
             delta_arrow="off",
-            help=helptext,
+            help=helptext + f"；分母不足 {MIN_DENOMINATOR} 件，比率仅供参考，不作比较",
         )
         return
-    delta = fmt.points(value, before) if m.is_rate else fmt.change(value, before)
-    color = {"up": "normal", "down": "inverse"}.get(m.better or "", "off")
-    if delta is not None and fmt.is_flat(delta):
+    now, _, _ = scalar(same[0], m)
+    before, before_den, before_small = scalar(same[1], m)
+    delta = _delta_text(m, now, before)
+    if delta is None or prev_year is None:
+        st.metric(m.label, text, help=helptext)
+        return
+    helptext += f"；箭头为与{prev_year}年相比的变化，只比较两年都有报告的机关"
+    if m.is_rate and before_small:
+        st.metric(
+            m.label,
+            text,
+            delta=delta,  # greyed; a longer badge would be cut off in a fifth of the page
+            delta_color="off",
+            help=helptext + f"（{prev_year}年分母仅 {fmt.num(before_den)} 件，变化仅供参考）",
+        )
+        return
+    if not m.is_rate and small_base(before):
+        st.metric(
+            m.label,
+            text,
+            delta=f"{delta}·基数小",
+            delta_color="off",
+            help=helptext + f"（{prev_year}年仅 {fmt.num(before, m.unit)}，变化率仅供参考）",
+        )
+        return
+    if fmt.is_flat(delta):
         st.metric(
             m.label, text, delta="与上年持平", delta_color="off", delta_arrow="off", help=helptext
         )
         return
-    if delta is not None and prev_year is not None:
-        helptext += f"；箭头为与{prev_year}年相比的变化"
+    color = {"up": "normal", "down": "inverse"}.get(m.better or "", "off")
     st.metric(m.label, text, delta=delta, delta_color=color, help=helptext)  # type: ignore[arg-type]
 
 
@@ -249,7 +321,8 @@ def reports_behind_clicked(
     if not points or not points[0].get("customdata"):
         return
     unit = points[0]["customdata"][0]
+    label = points[0]["customdata"][1] if len(points[0]["customdata"]) > 1 else None
     links_to_reports(
         q(queries.reports_behind, sel, level, unit, year),
-        f"{names.get(unit, unit)} · {year}年的报告",
+        f"{label or names.get(unit, unit)} · {year}年的报告",
     )

@@ -157,6 +157,8 @@ def jiamusi_organs(years: Iterable[int] = range(2019, 2025)) -> list[Organ]:
             out.append(Organ(f"{district}{dept}", ys[0], ys[-1], folder))
     # One organ that reported only in the last years: a gap in the coverage matrix.
     out.append(Organ("东风区自然资源局", ys[-2], ys[-1], folder))
+    # The city's own government: no county, so "佳木斯市本级" among the city's districts.
+    out.append(Organ("佳木斯市人民政府", ys[0], ys[-1], folder))
     return out
 
 
@@ -199,12 +201,22 @@ def write_corpus(
     return paths
 
 
+# Demo-flagged reports: an organ that has nothing else (郊区市场监督管理局, unplaced: 郊区 is
+# in several cities and no folder says which), the only reports of the last year (2025), and
+# the earlier years of an organ whose later reports are real (东风区自然资源局).
+DEMO_ORGANS = (
+    Organ("郊区市场监督管理局", 2021, 2025),
+    Organ("东风区自然资源局", 2021, 2022, "黑龙江省/佳木斯市"),
+)
+
+
 def build_test_warehouse(tmp: Path) -> Path:
     """A warehouse from the shipped real samples, seed variants, and one demo-flagged batch.
 
     Real: the four files in ``data/samples`` plus the seed under the other districts of
-    佳木斯市 for 2019–2024 (one organ from 2023 only). Demo: two more organs flagged
-    ``is_demo`` through ``ingest(..., is_demo=True)``, so the 示例数据 switch has work to do.
+    佳木斯市 and the city government for 2019–2024 (one organ from 2023 only). Demo:
+    ``DEMO_ORGANS`` flagged ``is_demo`` through ``ingest(..., is_demo=True)``, so the 示例数据
+    switch has work to do: without them the last year (2025) has no report at all.
     """
     db = tmp / "dashboard.duckdb"
     real = tmp / "reports"
@@ -212,6 +224,6 @@ def build_test_warehouse(tmp: Path) -> Path:
     write(real / "天气预报.txt", "今日天气\n晴\n")  # not a report: one ingest error
     ingest([SAMPLES, real], db, progress=False)
     demo = tmp / "demo"
-    write_corpus(demo, [Organ("郊区市场监督管理局", 2021, 2024)], seed=11)
+    write_corpus(demo, DEMO_ORGANS, seed=11)
     ingest([demo], db, is_demo=True, progress=False)
     return db

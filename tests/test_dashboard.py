@@ -12,6 +12,7 @@ import json
 import re
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -20,7 +21,8 @@ import pyarrow.parquet as pq
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import download, fmt, queries
+from dashboard import charts, colors, download, fmt, measures, queries
+from dashboard.labels import reasons as reason_labels
 from dashboard.pages import PAGE_FILES
 from dashboard.selection import UNKNOWN_REGION, Selection
 from pipelines.warehouse import open_readonly
@@ -113,7 +115,8 @@ def test_page_opens_with_default_filters(app: AppTest, page: str) -> None:
 def test_page_opens_with_filters_in_the_url(app: AppTest, page: str) -> None:
     app.query_params.update(URL_FILTERS)
     at = open_page(app, page)
-    assert at.session_state["_xxgk_context"].sel == URL_SELECTION
+    # (known_years: the years the sidebar offered, those with real reports)
+    assert replace(at.session_state["_xxgk_context"].sel, known_years=()) == URL_SELECTION
     if page != "views/report.py":
         assert main_captions(at)[0].startswith("黑龙江省 · 佳木斯市 · 2020–2023年 · 政府部门")
     assert not at.main.warning or "示例数据" not in at.main.warning[0].value  # demo is off
@@ -131,8 +134,18 @@ def test_url_values_are_kept_in_the_url(app: AppTest) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _year_totals(con: duckdb.DuckDBPyConnection, year: int, where: str = "TRUE") -> dict:
-    """Independent SQL: part 三 totals of one year, straight from facts."""
+def _year_totals(
+    con: duckdb.DuckDBPyConnection, year: int, where: str = "TRUE", like_for_like: bool = False
+) -> dict:
+    """Independent SQL: part 三 totals of one year, straight from facts; ``like_for_like``:
+    only organs (within ``where``) that have a report in that year and the year before."""
+    both = (
+        f"""AND organ_id IN (
+            SELECT organ_id FROM current_reports WHERE {where} AND year IN (?, ?)
+            GROUP BY organ_id HAVING count(DISTINCT year) = 2)"""
+        if like_for_like
+        else ""
+    )
     row = con.execute(
         f"""
         SELECT sum(value) FILTER (WHERE metric = 'requests.new_received'),
@@ -140,23 +153,43 @@ def _year_totals(con: duckdb.DuckDBPyConnection, year: int, where: str = "TRUE")
                sum(value) FILTER (WHERE metric LIKE 'outcome.%' AND metric <> 'outcome.total'),
                count(DISTINCT report_id)
         FROM current_facts
-        WHERE "table" = 'requests' AND applicant = 'total' AND year = ? AND {where}
+        WHERE "table" = 'requests' AND applicant = 'total' AND year = ? AND {where} {both}
         """,
-        [year],
+        [year, year - 1, year] if like_for_like else [year],
     ).fetchall()[0]
     return {"received": row[0], "open": row[1], "decided": row[2], "reports": row[3]}
 
 
+def _like_for_like(con: duckdb.DuckDBPyConnection, year: int, where: str = "TRUE") -> tuple:
+    """This year's and last year's totals over the organs that reported in both."""
+    now = _year_totals(con, year, where, like_for_like=True)
+    sql = f"""
+        SELECT sum(value) FROM current_facts
+        WHERE "table" = 'requests' AND applicant = 'total' AND metric = 'requests.new_received'
+          AND year = ? AND {where} AND organ_id IN (
+            SELECT organ_id FROM current_reports WHERE {where} AND year IN (?, ?)
+            GROUP BY organ_id HAVING count(DISTINCT year) = 2)
+    """
+    before = con.execute(sql, [year - 1, year - 1, year]).fetchall()[0][0]
+    return now, before
+
+
 def test_overview_kpis_match_sql(app: AppTest, con: duckdb.DuckDBPyConnection) -> None:
+    """The KPIs are the latest year's; the arrow compares the organs that reported in both
+    years; a change on a base under 30 is greyed and says so."""
     at = open_page(app, "views/overview.py")
     last = one(con, "SELECT max(year) FROM current_reports")
-    now, before = _year_totals(con, last), _year_totals(con, last - 1)
+    now = _year_totals(con, last)
+    same_now, same_before = _like_for_like(con, last)
     value, delta = metric(at, "本年新收申请")
     assert value == fmt.num(now["received"], "件")
-    assert delta.startswith(fmt.change(now["received"], before["received"]))
+    assert delta.startswith(fmt.change(same_now["received"], same_before))
+    # 2025 has one (demo) report, whose organ received under 30 requests in 2024
+    assert same_before < measures.MIN_DENOMINATOR and delta.endswith("·基数小")
     value, _ = metric(at, "公开率")
     assert value == fmt.pct(now["open"] / now["decided"])
     assert f"基于 {now['reports']} 份报告" in main_captions(at)[1]
+    assert f"只比较两年都有报告的 {same_now['reports']} 个机关" in main_captions(at)[1]
 
 
 def test_overview_with_url_filters_matches_sql(
@@ -167,24 +200,33 @@ def test_overview_with_url_filters_matches_sql(
     where = (
         "province = '黑龙江省' AND city = '佳木斯市' AND organ_kind = 'department' AND NOT is_demo"
     )
-    now, before = _year_totals(con, 2023, where), _year_totals(con, 2022, where)
+    now = _year_totals(con, 2023, where)
+    same_now, same_before = _like_for_like(con, 2023, where)
     # 前进区, 东风区, 郊区 (向阳区 stays unplaced: 佳木斯市 and 鹤岗市 both have one), each
     # with 政府办, 教育局 and 财政局, and 东风区自然资源局 from 2023
     assert now["reports"] == 3 * 3 + 1
+    # the arrow leaves out 东风区自然资源局, which has no real report for 2022
+    assert same_now["reports"] == 3 * 3
     value, delta = metric(at, "本年新收申请")
     assert value == fmt.num(now["received"], "件")
-    assert delta.startswith(fmt.change(now["received"], before["received"]))
+    assert delta == fmt.change(same_now["received"], same_before)
+
+
+def chart_spec(at: AppTest, index: int) -> dict:
+    return json.loads(at.get("plotly_chart")[index].proto.spec)
+
+
+def chart_with(at: AppTest, text: str) -> dict:
+    """The first chart on the page whose figure holds ``text`` (a title, a name, a label)."""
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return next(s for s in specs if text in json.dumps(s, ensure_ascii=False))
 
 
 def test_compare_ranking_bars_match_sql(app: AppTest, con: duckdb.DuckDBPyConnection) -> None:
     app.query_params.update({"c_year": "2023年"})  # the URL carries the option's label
     at = open_page(app, "views/compare.py")
-    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    bars = spec["data"][0]
-    shown = {
-        label.split(". ", 1)[1].lstrip("⚠ "): x
-        for label, x in zip(bars["y"], bars["x"], strict=True)
-    }
+    bars = chart_spec(at, 0)["data"][0]
+    shown = {label.split(". ", 1)[1]: x for label, x in zip(bars["y"], bars["x"], strict=True)}
     expected = dict(
         con.execute(
             """
@@ -284,8 +326,9 @@ def test_report_link_from_outside_the_selection_still_opens(
 
 
 def test_an_empty_selection_is_explained(app: AppTest) -> None:
-    # 沭阳县's only report is 2023: no organ there has a report in every year 2019–2024.
-    app.query_params.update({"prov": "江苏省", "city": "宿迁市", "same": "true"})
+    # Reports in 2019–2025, but the only 2025 report's organ (demo) has none before 2021:
+    # no organ has a report in every year.
+    app.query_params.update({"same": "true"})
     at = open_page(app, "views/overview.py")
     assert any("当前筛选条件下没有" in i.value and "每年都有报告" in i.value for i in at.main.info)
 
@@ -550,7 +593,7 @@ def test_a_download_token_finds_only_its_own_file() -> None:
 def test_the_download_page_refuses_excel_above_its_limit(app: AppTest, monkeypatch) -> None:
     """Excel's sheet limit, lowered here so the demo warehouse reaches it."""
     monkeypatch.setattr(download, "EXCEL_MAX_ROWS", 100)
-    app.query_params.update({"d_format": "Excel"})  # the URL carries the option's label
+    app.query_params.update({"d_format": "xlsx"})  # the URL carries the format's code
     at = open_page(app, "views/download.py")
     warning = " ".join(w.value for w in at.warning)
     assert "超过 Excel 一张表的上限" in warning and "Parquet 或 CSV" in warning
@@ -560,18 +603,20 @@ def test_the_download_page_refuses_excel_above_its_limit(app: AppTest, monkeypat
 def test_same_organs_switch_keeps_organs_present_every_year(
     app: AppTest, con: duckdb.DuckDBPyConnection
 ) -> None:
-    app.query_params.update({"same": "true"})
+    app.query_params.update({"same": "true", "demo": "false"})
     at = open_page(app, "views/overview.py")
     organs, reports = con.execute(
         """
         SELECT count(*), sum(n) FROM (
-            SELECT organ_id, count(*) AS n FROM current_reports
+            SELECT organ_id, count(*) AS n FROM current_reports WHERE NOT is_demo
             GROUP BY organ_id
-            HAVING count(DISTINCT year) = (SELECT max(year) - min(year) + 1 FROM current_reports)
+            HAVING count(DISTINCT year) = (
+                SELECT count(DISTINCT year) FROM current_reports WHERE NOT is_demo)
         )
         """
     ).fetchall()[0]
-    assert 0 < organs < one(con, "SELECT count(DISTINCT organ_id) FROM current_reports")
+    all_real = one(con, "SELECT count(DISTINCT organ_id) FROM current_reports WHERE NOT is_demo")
+    assert 0 < organs < all_real
     assert f"{fmt.num(reports)} 份报告 · {organs} 个机关" in main_captions(at)[0]
 
 
@@ -648,3 +693,378 @@ def test_prose_counts_by_year_equal_direct_sql(con: duckdb.DuckDBPyConnection) -
     ).fetchall()
     assert got.select("year", "channel", "value", "reports").rows() == want
     assert len(want) > 3
+
+
+# ---------------------------------------------------------------------------------------------
+# What a leader sees: years with data, coverage, proportionate marks, labels, formatting
+# ---------------------------------------------------------------------------------------------
+
+
+def _real_years(con: duckdb.DuckDBPyConnection) -> list[int]:
+    rows = con.execute(
+        "SELECT DISTINCT year FROM current_reports WHERE NOT is_demo ORDER BY 1"
+    ).fetchall()
+    return [y for (y,) in rows]
+
+
+def test_only_years_with_reports_are_offered(app: AppTest, con: duckdb.DuckDBPyConnection) -> None:
+    """Without demo data the last year (2025) has no report: it is not offered, and the KPIs
+    are the latest year that has reports, not an empty block."""
+    real = _real_years(con)
+    assert one(con, "SELECT max(year) FROM current_reports") not in real  # 2025: demo only
+    app.query_params.update({"demo": "false"})
+    at = open_page(app, "views/overview.py")
+    slider = next(s for s in at.select_slider if s.key == "years")
+    assert [int(o) for o in slider.options] == real
+    assert at.main.subheader[0].value == f"{real[-1]}年"
+    assert not [i for i in at.main.info if "当前筛选条件下没有" in i.value]
+    now = _year_totals(con, real[-1], "NOT is_demo")
+    assert metric(at, "本年新收申请")[0] == fmt.num(now["received"], "件")
+
+    at.switch_page("views/compare.py").run()
+    year = next(s for s in at.selectbox if s.key == "c_year")
+    assert year.options == [f"{y}年" for y in reversed(real)]
+    assert year.value == real[-1]
+
+
+def test_the_organ_count_in_the_sidebar_is_the_headers(
+    app: AppTest, con: duckdb.DuckDBPyConnection
+) -> None:
+    app.query_params.update({"demo": "false", "years": ["2023", "2024"]})
+    at = open_page(app, "views/overview.py")
+    organs = one(
+        con,
+        "SELECT count(DISTINCT organ_id) FROM current_reports "
+        "WHERE NOT is_demo AND year BETWEEN 2023 AND 2024",
+    )
+    picker = next(s for s in at.sidebar.selectbox if s.key == "organ")
+    assert picker.label == f"机关（{organs} 个）"
+    assert len(picker.options) == organs + 1  # and 全部
+    assert f"· {organs} 个机关" in main_captions(at)[0]
+
+
+def test_an_organ_is_demo_only_if_all_its_reports_are(app: AppTest) -> None:
+    at = open_page(app, "views/overview.py")
+    options = next(s for s in at.sidebar.selectbox if s.key == "organ").options
+    # every report of 郊区市场监督管理局 is generated; 东风区自然资源局's 2023–2024 are real
+    assert "郊区市场监督管理局［示例数据］" in options
+    assert "东风区自然资源局" in options
+    assert not [o for o in options if o.startswith("东风区自然资源局［")]
+
+
+def test_a_city_own_organs_are_its_own_level_not_an_unknown_place(
+    app: AppTest, con: duckdb.DuckDBPyConnection
+) -> None:
+    """Compared county by county, 佳木斯市人民政府 (county NULL) is 佳木斯市本级."""
+    app.query_params.update({"prov": "黑龙江省", "city": "佳木斯市", "c_year": "2023年"})
+    at = open_page(app, "views/compare.py")
+    bars = chart_spec(at, 0)["data"][0]
+    shown = {label.split(". ", 1)[1]: x for label, x in zip(bars["y"], bars["x"], strict=True)}
+    own = one(
+        con,
+        "SELECT sum(value) FROM current_facts WHERE city = '佳木斯市' AND county IS NULL "
+        "AND year = 2023 AND metric = 'requests.new_received' AND applicant = 'total'",
+    )
+    assert shown["佳木斯市本级"] == own
+    assert UNKNOWN_REGION not in shown
+    county = next(s for s in at.sidebar.selectbox if s.key == "county")
+    assert "佳木斯市本级" in county.options and UNKNOWN_REGION not in county.options
+
+
+def _received(con: duckdb.DuckDBPyConnection, where: str = "TRUE") -> dict[int, float]:
+    return dict(
+        con.execute(
+            f"""
+            SELECT year, sum(value) FROM current_facts
+            WHERE metric = 'requests.new_received' AND applicant = 'total' AND {where}
+            GROUP BY year
+            """
+        ).fetchall()
+    )
+
+
+def test_a_total_shows_the_organs_it_rests_on_and_the_years_it_lacks_some(
+    app: AppTest, con: duckdb.DuckDBPyConnection
+) -> None:
+    """本年新收申请 over the years: under each year how many organs reported; a year whose
+    total lacks organs that reported the year before (what they printed then is at least a
+    tenth of the year's total) is a pale bar, and the caption says why."""
+    at = open_page(app, "views/overview.py")
+    bars = chart_spec(at, 0)
+    organs = dict(
+        con.execute(
+            "SELECT year, count(DISTINCT organ_id) FROM current_reports GROUP BY year"
+        ).fetchall()
+    )
+    ticks = bars["layout"]["xaxis"]
+    assert [int(v) for v in ticks["tickvals"]] == sorted(organs)
+    assert [re.sub(r"<[^>]+>", " ", t).split() for t in ticks["ticktext"]] == [
+        [str(y), f"{organs[y]}个"] for y in sorted(organs)
+    ]
+    # organs with a report the year before and none this year, and what they received then
+    lost = dict(
+        con.execute(
+            """
+            SELECT a.year + 1, sum(f.value)
+            FROM current_reports a
+            JOIN current_facts f ON f.report_id = a.report_id
+                 AND f.metric = 'requests.new_received' AND f.applicant = 'total'
+            WHERE a.year + 1 IN (SELECT year FROM current_reports)
+              AND NOT EXISTS (SELECT 1 FROM current_reports b
+                              WHERE b.organ_id = a.organ_id AND b.year = a.year + 1)
+            GROUP BY 1
+            """
+        ).fetchall()
+    )
+    total = _received(con)
+    short = {y for y, v in lost.items() if v and v >= measures.GAP_SHARE * total[y]}
+    assert 2025 in short  # every organ but one stopped reporting
+    pale = {
+        y
+        for y, o in zip(bars["data"][0]["x"], bars["data"][0]["marker"]["opacity"], strict=True)
+        if o < 1
+    }
+    assert pale == short
+    caption = " ".join(main_captions(at))
+    assert "浅色柱（" + "、".join(f"{y}年" for y in sorted(short)) + "）" in caption
+    assert "横轴年份下为当年有报告的机关数" in caption
+
+
+def test_a_stock_figure_marks_the_years_it_lacks_organs(
+    app: AppTest, con: duckdb.DuckDBPyConnection
+) -> None:
+    """主动公开: 规章·对外公开总数量 (a stock) in a year whose reporting organs are fewer than
+    the year before is drawn as an open circle, exactly where SQL finds the gap."""
+    at = open_page(app, "views/active.py")
+    key = "active.rules.total_published"
+    trace = next(t for t in chart_spec(at, 0)["data"] if t["name"].startswith("对外公开总数量"))
+    opened = {
+        int(x)
+        for x, s in zip(trace["x"], trace["marker"]["symbol"], strict=True)
+        if x is not None and s == "circle-open"
+    }
+    values = dict(
+        con.execute(
+            "SELECT year, sum(value) FROM current_facts WHERE metric = ? GROUP BY year", [key]
+        ).fetchall()
+    )
+    lost = dict(
+        con.execute(
+            """
+            SELECT a.year + 1, sum(f.value)
+            FROM current_reports a JOIN current_facts f ON f.report_id = a.report_id
+            WHERE f.metric = ? AND a.year + 1 IN (SELECT year FROM current_reports)
+              AND NOT EXISTS (SELECT 1 FROM current_reports b
+                              WHERE b.organ_id = a.organ_id AND b.year = a.year + 1)
+            GROUP BY 1
+            """,
+            [key],
+        ).fetchall()
+    )
+    expected = {
+        y
+        for y, v in lost.items()
+        if y in values and v and v >= measures.GAP_SHARE * (values[y] or 0)
+    }
+    assert opened == expected and expected
+
+
+def test_error_marks_are_in_proportion_and_the_same_in_every_view(
+    app: AppTest, con: duckdb.DuckDBPyConnection
+) -> None:
+    """A unit shows "⚠ k/n 份有错" (k of its n reports have audit errors), its bar hatched
+    only when k is at least half of n; the heatmap marks that unit's cell for that year with
+    ⚠, and no other rule: 1 of 4 is not marked like 1 of 2."""
+    app.query_params.update({"c_year": "2023年"})
+    at = open_page(app, "views/compare.py")
+    counts = {
+        p: (n, e)
+        for p, n, e in con.execute(
+            """
+            SELECT coalesce(province, ?), count(*), count(*) FILTER (WHERE has_errors)
+            FROM current_reports WHERE year = 2023 GROUP BY 1
+            """,
+            [UNKNOWN_REGION],
+        ).fetchall()
+    }
+    spec = chart_spec(at, 0)
+    bars = spec["data"][0]
+    names = [label.split(". ", 1)[1] for label in bars["y"]]
+    notes = {
+        a["y"].split(". ", 1)[1]: a["text"]
+        for a in spec["layout"]["annotations"]
+        if a.get("xref") == "paper"
+    }
+    hatched = dict(zip(names, bars["marker"]["pattern"]["shape"], strict=True))
+    for name in names:
+        n, e = counts[name]
+        assert notes.get(name, "") == (f"⚠ {e}/{n} 份有错" if e else "")
+        assert (hatched[name] == "/") == (e / n >= 0.5)
+    assert {(n, e) for n, e in counts.values() if e} == {(2, 1), (4, 1)}  # both kinds shown
+
+    heat = chart_spec(at, 1)["data"][0]
+    column = heat["x"].index("2023年")
+    for label, row in zip(heat["y"], heat["text"], strict=True):
+        n, e = counts[label.split(". ", 1)[1]]
+        assert row[column].endswith("⚠") == bool(e)
+
+
+def test_a_change_on_a_small_base_is_greyed_and_not_ranked(
+    app: AppTest, con: duckdb.DuckDBPyConnection
+) -> None:
+    """Organs compared 2024 with 2023: a change on fewer than 30 requests the year before
+    is grey, after every other, and says 基数小."""
+    app.query_params.update({"c_grain": "按机关", "c_year": "2024年", "demo": "false"})
+    at = open_page(app, "views/compare.py")
+    bars = chart_with(at, "同比变化")["data"][0]
+    small = [label.endswith("（基数小）") for label in bars["y"]]
+    assert any(small) and not all(small)
+    assert small == sorted(small)  # the small bases come last
+    for is_small, color in zip(small, bars["marker"]["color"], strict=True):
+        assert (color == colors.MUTED) == is_small
+    before = dict(
+        con.execute(
+            """
+            SELECT o.name, sum(f.value) FROM current_facts f JOIN organs o USING (organ_id)
+            WHERE f.year = 2023 AND NOT f.is_demo AND f.metric = 'requests.new_received'
+              AND f.applicant = 'total' GROUP BY 1
+            """
+        ).fetchall()
+    )
+    for label, is_small in zip(bars["y"], small, strict=True):
+        name = label.removesuffix("（基数小）")
+        assert is_small == (before[name] < measures.MIN_DENOMINATOR)
+
+
+def test_counts_are_written_as_people_write_them() -> None:
+    assert fmt.num(39_993) == "4.00万"
+    assert fmt.num(126_900, "条") == "12.69万条"
+    assert fmt.num(8_000) == "8,000"
+    assert fmt.whole(2_161.5) == "2,162"
+    assert charts.count_ticks(8_000)[1] == ["0", "2,000", "4,000", "6,000", "8,000"]
+    assert charts.count_ticks(12_000)[1] == ["0", "0.5万", "1万", "1.5万"]
+    assert charts.count_ticks(3) == ([0, 1, 2, 3], ["0", "1", "2", "3"])  # never 0.5
+
+
+def test_chart_axes_and_the_median_are_whole_formatted_numbers(app: AppTest) -> None:
+    at = open_page(app, "views/compare.py")
+    ranking = chart_spec(at, 0)
+    assert all(float(v).is_integer() for v in ranking["layout"]["xaxis"]["tickvals"])
+    median = next(a["text"] for a in ranking["layout"]["annotations"] if "中位数" in a["text"])
+    assert re.fullmatch(r"中位数 [\d,]+(\.\d\d万)?", median), median
+    at.switch_page("views/overview.py").run()
+    axis = chart_spec(at, 0)["layout"]["yaxis"]
+    assert all(float(v).is_integer() for v in axis["tickvals"])
+    assert all(re.fullmatch(r"\d{1,3}(,\d{3})*|[\d.]+万", t) for t in axis["ticktext"])
+
+
+def test_reasons_have_colours_a_reader_can_tell_apart(app: AppTest) -> None:
+    def rgb(c: str) -> tuple[int, ...]:
+        return tuple(int(c[i : i + 2], 16) for i in (1, 3, 5))
+
+    for group in ("denied", "unavailable", "not_processed", "other"):
+        n = len(reason_labels(group)) + (group == "other")
+        palette = [colors.reason_color(group, i) for i in range(n)]
+        for i, a in enumerate(palette):
+            for b in palette[i + 1 :]:
+                distance = sum((x - y) ** 2 for x, y in zip(rgb(a), rgb(b), strict=True)) ** 0.5
+                assert distance > 60, (group, a, b)  # one ramp's neighbours: about 30
+    at = open_page(app, "views/outcomes.py")
+    reasons = [json.loads(c.proto.spec) for c in at.get("plotly_chart")][-1]
+    used = [t["marker"]["color"] for t in reasons["data"]]
+    assert len(used) == len(set(used)) > 2
+
+
+def test_a_heatmap_scale_is_not_washed_out_by_one_outlier() -> None:
+    cells = [17, 26, 36, 40, 45, 64, 88, 94, 107, 117, 124, 134, 147, 173, 188, 209, 235, 247,
+             258, 286, 317, 332, 1_179]  # fmt: skip
+    zmin, zmax, capped = charts.heat_range(cells)
+    assert capped and zmin == 0 and zmax < 400
+    assert charts.heat_range([10, 12, 14, 15]) == (0.0, 15.0, False)
+
+
+def test_a_rate_line_has_its_own_colour_in_the_legend(app: AppTest) -> None:
+    at = open_page(app, "views/review.py")
+    for trace in chart_with(at, "样本少（仅供参考）")["data"]:
+        if trace["name"].endswith("纠错率"):
+            assert trace["marker"]["color"] == trace["line"]["color"]  # one colour, not a list
+        else:
+            assert trace["name"] == "样本少（仅供参考）"
+            assert trace["marker"]["color"] == colors.MUTED
+
+
+def test_every_ranking_is_drawn_by_the_one_helper() -> None:
+    views = Path(APP).parent / "views"
+    hand_built = [p.name for p in views.glob("*.py") if 'orientation="h"' in p.read_text()]
+    assert hand_built == []
+    users = [p.name for p in views.glob("*.py") if "charts.ranked_bars(" in p.read_text()]
+    assert sorted(users) == ["active.py", "compare.py", "outcomes.py", "review.py"]
+
+
+def test_the_report_page_opens_a_real_report_and_names_its_file(
+    app: AppTest, con: duckdb.DuckDBPyConnection
+) -> None:
+    at = open_page(app, "views/report.py")
+    report_id = at.query_params["report"]
+    is_demo, path, year = con.execute(
+        "SELECT is_demo, source_path, year FROM reports WHERE report_id = ?", [report_id]
+    ).fetchall()[0]
+    assert not is_demo
+    assert year == one(con, "SELECT max(year) FROM current_reports WHERE NOT is_demo")
+    line = next(c for c in main_captions(at) if "源文件" in c)
+    name = Path(path).name
+    assert f"源文件 ` {name} `" in line
+    assert str(Path(path).parent) not in line and "解析器" not in line
+    assert not re.search(r"\((text|html|pdf|docx)\)", line)
+    assert re.search(r"（(文本文件|网页|PDF|Word 文档)）", line)
+
+
+def test_money_has_its_unit(app: AppTest, con: duckdb.DuckDBPyConnection) -> None:
+    """政府集中采购's amount is in 万元 (pipelines.catalog), in the report's table and on
+    the 主动公开 page."""
+    seed = one(con, "SELECT report_id FROM current_reports WHERE source_path LIKE '%000_seed.txt'")
+    app.query_params["report"] = seed
+    at = open_page(app, "views/report.py")
+    assert "采购总金额（万元）" in at.get("html")[0].proto.body
+
+    # 洪泽区人民政府's 2024 report: 行政事业性收费 7,545 万元
+    fees = one(
+        con,
+        "SELECT sum(value) FROM current_facts WHERE metric = 'active.fees.amount_wan' "
+        "AND year = 2024 AND NOT is_demo",
+    )
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params.update(
+        {"a_row": "行政事业性收费", "a_metric": "行政事业性收费·金额（万元）", "demo": "false"}
+    )
+    at = open_page(at, "views/active.py")
+    column = next(s for s in at.selectbox if s.key == "a_metric")
+    assert column.value == "active.fees.amount_wan"
+    assert [o for o in column.options if "金额" in o] == ["行政事业性收费·金额（万元）"]
+    chart = chart_with(at, "行政事业性收费·金额（万元）")
+    assert chart["data"][0]["text"] == [fmt.num(fees, "万元")]
+
+
+def test_download_choices_travel_as_short_codes(app: AppTest) -> None:
+    at = open_page(app, "views/download.py")
+    next(r for r in at.radio if r.key == "d_form").set_value("wide").run()
+    next(r for r in at.radio if r.key == "d_format").set_value("csv").run()
+    next(m for m in at.multiselect if m.key == "d_tables").set_value(["requests"]).run()
+    assert at.query_params["d_form"] == "wide"
+    assert at.query_params["d_format"] == "csv"
+    assert at.query_params["d_tables"] in ("requests", ["requests"])
+    # a default is left out of the URL, as for the bound widgets
+    next(r for r in at.radio if r.key == "d_form").set_value("long").run()
+    assert "d_form" not in at.query_params
+    # the page's own parameters go when the reader leaves it
+    at.switch_page("views/overview.py").run()
+    assert not {"d_format", "d_tables"} & set(at.query_params)
+
+
+def test_a_download_link_is_read_from_codes_and_old_labels(app: AppTest) -> None:
+    app.query_params.update({"d_form": "wide", "d_format": "Excel", "d_tables": "review"})
+    at = open_page(app, "views/download.py")
+    assert next(r for r in at.radio if r.key == "d_form").value == "wide"
+    assert next(r for r in at.radio if r.key == "d_format").value == "xlsx"
+    assert next(m for m in at.multiselect if m.key == "d_tables").value == ["review"]
+    assert at.query_params["d_format"] == "xlsx"  # an old label, rewritten as the code

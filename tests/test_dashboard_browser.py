@@ -10,6 +10,7 @@ files; Playwright drives the Debian ``chromium`` (no browser download: ``.ci/run
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -84,39 +85,48 @@ def warehouse_ids(warehouse: Path) -> dict[str, str]:
     return ids
 
 
+def _start(db: Path, console: Path) -> tuple[subprocess.Popen, str]:
+    """`xxgk serve` as users start it (pipelines.cli -> dashboard.serve, on 127.0.0.1 by
+    default), its console written to ``console``; returns once it answers its health check."""
+    port = _free_port()
+    with console.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pipelines.cli", "serve", "--db", str(db), "--port", str(port)],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read().strip() == b"ok":
+                    return proc, url
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            _stop(proc)
+            pytest.fail(f"streamlit did not start:\n{console.read_text(errors='replace')}")
+        time.sleep(0.2)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @pytest.fixture(scope="module")
 def server(warehouse: Path) -> Iterator[str]:
-    db = warehouse
-    port = _free_port()
-    # Started as users start it: `xxgk serve` (pipelines.cli -> dashboard.serve), which
-    # listens on 127.0.0.1 by default.
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", "serve", "--db", str(db), "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
+    proc, url = _start(warehouse, warehouse.with_name("console.txt"))
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-                pytest.fail(f"streamlit did not start:\n{out}")
-            time.sleep(0.3)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        _stop(proc)
 
 
 @pytest.fixture(scope="module")
@@ -160,18 +170,101 @@ def _settle(page: object) -> None:
     page.wait_for_timeout(400)
 
 
+# Characters of the page (its text and its charts' SVG text) that the page's fonts cannot
+# draw: each is drawn on a canvas in the page's font and compared with a code point no font
+# has, which the browser draws as an empty box (as it drew ✅, for which the CJK fonts have
+# no glyph).
+NO_GLYPH_JS = r"""
+() => {
+  const text = document.body.innerText +
+    [...document.querySelectorAll('svg text')].map(t => t.textContent).join('');
+  const chars = [...new Set([...text].filter(c => c.codePointAt(0) > 0x2000 && !/\s/.test(c)))];
+  const font = getComputedStyle(document.body).fontFamily;
+  const canvas = document.createElement('canvas');
+  canvas.width = 48; canvas.height = 48;
+  const g = canvas.getContext('2d', {willReadFrequently: true});
+  const draw = c => {
+    g.clearRect(0, 0, 48, 48); g.font = `32px ${font}`; g.fillText(c, 4, 38);
+    return g.getImageData(0, 0, 48, 48).data.join('');
+  };
+  const box = draw('\u{10FFFD}');
+  return chars.filter(c => draw(c) === box);
+}
+"""
+
+# Metric deltas (the coloured badges under a KPI) whose text does not fit: Streamlit cuts
+# them with an ellipsis ("+43.1个百分点·上年样…").
+CUT_BADGES_JS = """
+els => els
+  .filter(e => [e, ...e.querySelectorAll('*')].some(x => x.scrollWidth > x.clientWidth + 1))
+  .map(e => e.innerText)
+"""
+
+
+def _look(page: object) -> None:
+    """What a reader would see as broken: an error box, a glyph drawn as an empty box, a
+    KPI badge cut off."""
+    errors = page.locator('[data-testid="stException"]')
+    assert errors.count() == 0, errors.first.inner_text()
+    assert page.evaluate(NO_GLYPH_JS) == []
+    assert page.eval_on_selector_all('[data-testid="stMetricDelta"]', CUT_BADGES_JS) == []
+
+
 @pytest.mark.parametrize("name", PAGES)
 def test_page_renders_without_error(server: str, browser: object, name: str) -> None:
     page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
     try:
         page.goto(f"{server}/{name}", wait_until="domcontentloaded")
         _settle(page)
-        errors = page.locator('[data-testid="stException"]')
-        assert errors.count() == 0, errors.first.inner_text()
+        _look(page)
         assert page.locator("h1").first.inner_text().strip()
         _shoot(page, name or "overview")
     finally:
         page.close()
+
+
+def test_real_reports_only_fill_the_overview(server: str, browser: object) -> None:
+    """Without demo data: the latest year with reports (not an empty block), the greyed
+    badges of small bases uncut, the real-only note drawn with a glyph the fonts have."""
+    page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    try:
+        page.goto(f"{server}/?demo=false", wait_until="domcontentloaded")
+        _settle(page)
+        _look(page)
+        assert page.locator('[data-testid="stMetric"]').count() >= 9
+        assert "当前筛选条件下没有" not in page.locator('[data-testid="stMain"]').inner_text()
+        _shoot(page, "overview_real_only")
+    finally:
+        page.close()
+
+
+def test_the_first_pages_opened_at_once_load(warehouse: Path, browser: object) -> None:
+    """Several readers open the dashboard at the same moment, right after it starts: every
+    page loads without an error box. (Two sessions importing pandas at once used to see a
+    half-initialised module: "partially initialized module 'pandas' has no attribute
+    'Series'"; ``dashboard/server.py`` imports the heavy modules before serving.) The
+    console says, in Chinese, where the dashboard is, and nothing in English."""
+    console = warehouse.with_name("console_first.txt")
+    proc, url = _start(warehouse, console)
+    contexts = [
+        browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN") for _ in PAGES
+    ]
+    try:
+        pages = [c.new_page() for c in contexts]
+        for page, name in zip(pages, PAGES, strict=True):
+            # commit: the navigation has started; the sessions then run side by side
+            page.goto(f"{url}/{name}", wait_until="commit")
+        for page in pages:
+            _settle(page)
+            errors = page.locator('[data-testid="stException"]')
+            assert errors.count() == 0, errors.first.inner_text()
+    finally:
+        for c in contexts:
+            c.close()
+        _stop(proc)
+    lines = [line for line in console.read_text(errors="replace").splitlines() if line.strip()]
+    assert lines and lines[0].startswith("看板：http://127.0.0.1:")
+    assert [line for line in lines if not re.search(r"[\u4e00-\u9fff]", line)] == []
 
 
 def test_filters_travel_in_the_url_across_pages(server: str, browser: object) -> None:

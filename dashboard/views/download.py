@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import db, download, fmt, labels, safe, ui
+from dashboard import db, download, fmt, labels, safe, ui, urlparams
 from dashboard.context import current
 from dashboard.db import q
 from pipelines import export
@@ -15,31 +15,14 @@ sel = ctx.sel
 if not ui.header("数据下载", sel, ctx.summary, ctx.names):
     st.stop()
 
+# The URL carries short codes (?d_form=wide&d_format=csv&d_tables=requests), the widgets
+# the Chinese labels (urlparams).
 c1, c2 = st.columns(2)
 with c1:
-    form = st.radio(
-        "表的形式",
-        list(download.FORMS),
-        format_func=download.FORMS.get,
-        key="d_form",
-        bind="query-params",
-    )
+    form = urlparams.radio("表的形式", download.FORMS, "d_form")
 with c2:
-    file_format = st.radio(
-        "文件格式",
-        list(download.FORMATS),
-        format_func=download.FORMATS.get,
-        key="d_format",
-        bind="query-params",
-    )
-tables = st.multiselect(
-    "包含的表",
-    list(labels.TABLES),
-    default=list(labels.TABLES),
-    format_func=lambda t: labels.TABLES[t],
-    key="d_tables",
-    bind="query-params",
-)
+    file_format = urlparams.radio("文件格式", download.FORMATS, "d_format")
+tables = urlparams.multiselect("包含的表", labels.TABLES, "d_tables", default=list(labels.TABLES))
 if not tables:
     st.info("请至少选择一张表。", icon=":material/search:")
     st.stop()

@@ -30,8 +30,8 @@ DISPOSITION_COLUMNS = {
 }
 
 
-def mix_bars(frame: pl.DataFrame, axis: str, horizontal: bool = False) -> go.Figure:
-    """100% stacked bars of the six dispositions, one bar per row of ``frame``."""
+def mix_bars(frame: pl.DataFrame, axis: str) -> go.Figure:
+    """100% stacked columns of the six dispositions, one column per row of ``frame``."""
     fig = go.Figure()
     cats = frame[axis].to_list()
     for g in groups:
@@ -42,18 +42,16 @@ def mix_bars(frame: pl.DataFrame, axis: str, horizontal: bool = False) -> go.Fig
             f"{c}：{labels.DISPOSITIONS[g]} {fmt.num(v, '件')}，占 {fmt.pct(s)}"
             for c, v, s in zip(cats, frame[g], share, strict=True)
         ]
-        bar = go.Bar(
-            name=labels.DISPOSITIONS[g],
-            marker_color=colors.DISPOSITION[g],
-            hovertext=hover,
-            hoverinfo="text",
-            customdata=[[c] for c in frame["unit"].to_list()] if "unit" in frame.columns else None,
+        fig.add_trace(
+            go.Bar(
+                x=cats,
+                y=share,
+                name=labels.DISPOSITIONS[g],
+                marker_color=colors.DISPOSITION[g],
+                hovertext=hover,
+                hoverinfo="text",
+            )
         )
-        if horizontal:
-            bar.update(y=cats, x=share, orientation="h")
-        else:
-            bar.update(x=cats, y=share)
-        fig.add_trace(bar)
     fig.update_layout(barmode="stack")
     return fig
 
@@ -85,7 +83,7 @@ ui.chart(
 
 # --- across regions ---------------------------------------------------------------------------
 level = sel.child_level
-year = sel.focus_year or int(yearly["year"].max())
+year = ctx.focus_year or int(yearly["year"].max())
 st.subheader(f"{year}年 各{labels.LEVELS[level]}比较")
 units = q(queries.unit_year_measures, sel.with_years(year, year), level).filter(
     pl.col("year") == year
@@ -99,22 +97,31 @@ else:
         / pl.col("decided"),
     )
     # Rankable units by their open share; small ones after them, marked, never ranked.
-    units = units.sort(["small", "open_share"], descending=[False, False], nulls_last=True)
-    # The bar's label and hover text, drawn by Plotly (which reads tags in them).
-    units = units.with_columns(
-        cat=pl.struct("unit_label", "small", "error_reports").map_elements(
-            lambda r: (
-                ("⚠ " if r["error_reports"] else "")
-                + safe.plot(r["unit_label"] or "")
-                + ("（样本少）" if r["small"] else "")
-            ),
-            return_dtype=pl.String,
-        )
-    ).head(40)
-    fig = mix_bars(units, "cat", horizontal=True)
-    charts.layout(fig, height=max(260, 28 * units.height + 120))
-    fig.update_xaxes(tickformat=".0%")
-    fig.update_yaxes(autorange="reversed")
+    units = units.sort(["small", "open_share"], descending=[False, False], nulls_last=True).head(40)
+    rows = list(units.iter_rows(named=True))
+    decided = [r["decided"] for r in rows]
+    fig = charts.ranked_bars(
+        [safe.plot(r["unit_label"] or "") + ("（样本少）" if r["small"] else "") for r in rows],
+        [
+            charts.Series(
+                labels.DISPOSITIONS[g],
+                [(r[g] or 0) / d if d else None for r, d in zip(rows, decided, strict=True)],
+                colors.DISPOSITION[g],
+                [
+                    f"{safe.plot(r['unit_label'] or '')}：{labels.DISPOSITIONS[g]} "
+                    f"{fmt.num(r[g], '件')}，占 {fmt.pct((r[g] or 0) / d if d else None)}"
+                    for r, d in zip(rows, decided, strict=True)
+                ],
+            )
+            for g in groups
+        ],
+        notes=[measures.error_note(r["reports"], r["error_reports"]) for r in rows],
+        hatched=[measures.unreliable(r["reports"], r["error_reports"]) for r in rows],
+        customdata=[[r["unit"], r["unit_label"]] for r in rows],
+        scale="share",
+        stacked=True,
+        row_height=28,
+    )
     points = ui.chart(
         fig,
         units,
@@ -122,7 +129,7 @@ else:
         key="oc_units",
         caption=(
             f"按公开率从低到高排列；办结不足 {measures.MIN_DENOMINATOR} 件的单位排在最后"
-            "并注明“样本少”；⚠ 表示含有审核错误的报告。点击条形查看背后的报告。"
+            "并注明“样本少”。" + ui.error_caption() + "点击条形查看背后的报告。"
         ),
         selectable=True,
     )
@@ -165,12 +172,18 @@ else:
             )
         )
     fig.update_layout(barmode="stack")
-    charts.year_axis(charts.layout(fig, y_title="件", height=380), raw["year"].unique().to_list())
+    reason_years = sorted(raw["year"].unique().to_list())
+    charts.year_axis(charts.layout(fig, y_title="件", height=400), reason_years, ctx.coverage)
+    charts.count_axis(fig, raw.group_by("year").agg(pl.col("value").sum())["value"].max())
     if group == "other":
-        charts.template_break(fig, raw["year"].unique().to_list(), "2021 版起分三项")
+        charts.template_break(fig, reason_years, "2021 版起分三项")
     table = raw.with_columns(
         pl.col("metric").replace_strict(reasons, default=None).alias("原因")
     ).pivot(on="year", index="原因", values="value")
     ui.chart(
-        fig, table, {c: (c if c == "原因" else f"{c}年") for c in table.columns}, key="oc_reasons"
+        fig,
+        table,
+        {c: (c if c == "原因" else f"{c}年") for c in table.columns},
+        key="oc_reasons",
+        caption=ui.coverage_caption(ctx.coverage, ctx.organs, ctx.organs_every_year) or None,
     )

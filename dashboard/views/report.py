@@ -7,6 +7,7 @@ an organ and a year among the reports in the sidebar's selection.
 from __future__ import annotations
 
 import json
+import re
 
 import polars as pl
 import streamlit as st
@@ -32,7 +33,9 @@ if wanted is None:
     if picker.is_empty():
         ui.empty(sel)
         st.stop()
-    wanted = picker["report_id"][0]
+    # A real report first (the latest), before any generated one.
+    first = picker.sort(["is_demo", "year"], descending=[False, True])
+    wanted = first["report_id"][0]
     header = q(queries.report_header, wanted)
 head = header.row(0, named=True)
 
@@ -79,14 +82,18 @@ editions = json.loads(head["table_editions"] or "{}")
 region = (
     " / ".join(p for p in (head["province"], head["city"], head["county"]) if p) or "地区未识别"
 )
-# Everything in this line but the wording comes from the file or where it was found.
+# Everything in this line but the wording comes from the file or where it was found. The
+# file is named, not located: a folder of the machine that ingested it means nothing to a
+# reader (and says more than a reader needs to know).
+file_name = re.split(r"[/\\]", str(head["source_path"]))[-1]
 st.caption(
     f"{safe.md(region)}（{safe.md(head['region_code'] or '无区划代码')}，"
     f"{safe.md(labels.REGION_STATUS.get(head['region_status'], head['region_status']))}）· "
     f"{safe.md(labels.ORGAN_KINDS.get(head['organ_kind'], head['organ_kind']))} · "
     f"{safe.md(labels.EDITIONS.get(head['edition'], head['edition']))} · "
-    f"源文件 {safe.code(head['source_path'])}（{safe.md(head['format'])}）· "
-    f"解析器 {safe.md(head['parser_version'])} · 导入于 {head['ingested_at']:%Y-%m-%d %H:%M}"
+    f"源文件 {safe.code(file_name)}"
+    f"（{safe.md(labels.FORMATS.get(head['format'], head['format']))}）· "
+    f"导入于 {head['ingested_at']:%Y-%m-%d %H:%M}"
 )
 if head["status"] != "current" and head["superseded_by"]:
     ui.report_link(head["superseded_by"], "打开取代它的修订版")

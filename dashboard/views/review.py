@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
@@ -16,10 +18,15 @@ if not ui.header("复议诉讼", sel, ctx.summary, ctx.names):
     st.stop()
 
 M = measures.MEASURES
-year = sel.focus_year or ctx.years[-1]
-pair = measures.totals(q(queries.unit_year_measures, sel.with_years(year - 1, year), None))
-rows = {r["year"]: r for r in pair.iter_rows(named=True)}
-cur, prev = rows.get(year), rows.get(year - 1)
+year = ctx.focus_year or 0  # the latest year with reports in the selection
+series = measures.totals(q(queries.unit_year_measures, sel, None))
+cur = next((r for r in series.iter_rows(named=True) if r["year"] == year), None)
+# Year-on-year on the organs that reported in both years (as on 总览).
+pair = measures.totals(
+    q(queries.unit_year_measures, replace(sel.with_years(year - 1, year), same_organs=True), None)
+)
+both = {r["year"]: r for r in pair.iter_rows(named=True)}
+same = (both.get(year), both.get(year - 1))
 st.subheader(f"{year}年")
 if cur is None:
     ui.empty(sel, f"{year}年的报告")
@@ -31,9 +38,15 @@ else:
         strict=True,
     ):
         with col:
-            ui.kpi(M[key], cur, prev, year - 1 if prev else None)
+            ui.kpi(M[key], cur, same, year - 1)
     ui.definition(
         f"{M['review_correct_rate'].definition}；{M['litigation_correct_rate'].definition}。"
+        + (
+            f"箭头为与{year - 1}年相比的变化，只比较两年都有报告的 "
+            f"{fmt.num(same[0]['reports'])} 个机关。"
+            if same[0] and same[1]
+            else ""
+        )
     )
 
 # --- outcomes per year, one chart per kind ------------------------------------------------------
@@ -67,7 +80,13 @@ for col, (group, glabel) in zip(cols, labels.REVIEW_GROUPS.items(), strict=True)
                 )
             )
         fig.update_layout(barmode="stack")
-        charts.year_axis(charts.layout(fig, y_title="件", height=300), years)
+        charts.year_axis(
+            charts.layout(fig, y_title="件", height=320), years, ctx.coverage, short=True
+        )
+        stack = raw.filter(
+            pl.col("metric").is_in([f"{group}.{o}" for o in labels.REVIEW_OUTCOMES if o != "total"])
+        )
+        charts.count_axis(fig, stack.group_by("year").agg(pl.col("value").sum())["value"].max())
         table = (
             raw.filter(
                 pl.col("metric").str.starts_with(group + ".")
@@ -89,35 +108,37 @@ for col, (group, glabel) in zip(cols, labels.REVIEW_GROUPS.items(), strict=True)
             {c: (c if c == "结果" else f"{c}年") for c in table.columns},
             key=f"rv_{group}",
         )
-st.caption("“总计”取报告填报值，可能与各结果之和不符（审核规则 H5 会标出）；上图按各结果画出。")
+st.caption(
+    "“总计”取报告填报值，可能与各结果之和不符（审核规则 H5 会标出）；上图按各结果画出。"
+    + ui.coverage_caption(ctx.coverage, ctx.organs, ctx.organs_every_year)
+)
 
 # --- correction rates over the years ----------------------------------------------------------
 st.subheader("纠错率")
-series = measures.totals(q(queries.unit_year_measures, sel, None))
 fig = go.Figure()
+small_in_legend = False  # one "样本少" legend entry for both lines
 for key, color in (
     ("review_correct_rate", colors.REVIEW_GROUP["review"]),
     ("litigation_correct_rate", colors.REVIEW_GROUP["litigation.direct"]),
 ):
     r = measures.with_measure(series, M[key])
-    fig.add_trace(
-        go.Scatter(
-            x=r["year"].to_list(),
-            y=r["value"].to_list(),
-            name=M[key].label,
-            mode="lines+markers",
-            line={"color": color},
-            marker={"color": [colors.MUTED if s else color for s in r["small"]], "size": 10},
-            hovertext=[
-                f"{y}年 {M[key].label}：{fmt.pct(v)}"
-                f"（{fmt.num(n)} / {fmt.num(d)}{'，样本少' if s else ''}）"
-                for y, v, n, d, s in zip(
-                    r["year"], r["value"], r["numerator"], r["denominator"], r["small"], strict=True
-                )
-            ],
-            hoverinfo="text",
-        )
+    charts.rate_line(
+        fig,
+        r["year"].to_list(),
+        r["value"].to_list(),
+        r["small"].to_list(),
+        [
+            f"{y}年 {M[key].label}：{fmt.pct(v)}"
+            f"（{fmt.num(n)} / {fmt.num(d)}{'，样本少' if s else ''}）"
+            for y, v, n, d, s in zip(
+                r["year"], r["value"], r["numerator"], r["denominator"], r["small"], strict=True
+            )
+        ],
+        name=M[key].label,
+        color=color,
+        show_small_legend=not small_in_legend,
     )
+    small_in_legend = small_in_legend or bool(r["small"].any())
 charts.year_axis(charts.layout(fig, percent=True, height=320), series["year"].to_list())
 rates = (
     measures.with_measure(series, M["review_correct_rate"])
@@ -155,35 +176,37 @@ units = q(queries.unit_year_measures, sel.with_years(year, year), level)
 units = measures.with_measure(units, M["review_correct_rate"]).rename(
     {"value": "review_rate", "small": "review_small"}
 )
-units = units.sort("review_cases", descending=True, nulls_last=True)
 units = units.with_columns(
     (pl.col("review_cases").fill_null(0) + pl.col("litigation_cases").fill_null(0)).alias("cases")
-)
+).sort("cases", "review_cases", descending=True, nulls_last=True)
 top = units.filter(pl.col("cases") > 0).head(30)
 if top.is_empty():
     st.info(f"{year}年所选范围内没有复议或诉讼案件。", icon=":material/search:")
 else:
-    fig = go.Figure()
-    for col, color in (
-        ("review_cases", colors.REVIEW_GROUP["review"]),
-        ("litigation_cases", colors.REVIEW_GROUP["litigation.direct"]),
-    ):
-        fig.add_trace(
-            go.Bar(
-                y=[
-                    ("⚠ " if e else "") + safe.plot(n)
-                    for n, e in zip(top["unit_label"], top["error_reports"], strict=True)
+    rows = list(top.iter_rows(named=True))
+    fig = charts.ranked_bars(
+        [safe.plot(r["unit_label"]) for r in rows],
+        [
+            charts.Series(
+                M[col].label,
+                [r[col] for r in rows],
+                color,
+                [
+                    f"{safe.plot(r['unit_label'])}：{M[col].label} {fmt.num(r[col], '件')}"
+                    for r in rows
                 ],
-                x=top[col].to_list(),
-                name=M[col].label,
-                orientation="h",
-                marker_color=color,
-                customdata=[[u] for u in top["unit"]],
             )
-        )
-    fig.update_layout(barmode="stack")
-    charts.layout(fig, height=max(240, 26 * top.height + 100))
-    fig.update_yaxes(autorange="reversed")
+            for col, color in (
+                ("review_cases", colors.REVIEW_GROUP["review"]),
+                ("litigation_cases", colors.REVIEW_GROUP["litigation.direct"]),
+            )
+        ],
+        ends=[fmt.num(r["cases"], "件") for r in rows],
+        notes=[measures.error_note(r["reports"], r["error_reports"]) for r in rows],
+        hatched=[measures.unreliable(r["reports"], r["error_reports"]) for r in rows],
+        customdata=[[r["unit"], r["unit_label"]] for r in rows],
+        stacked=True,
+    )
     points = ui.chart(
         fig,
         units,
@@ -199,7 +222,9 @@ else:
             "error_reports": "有审核错误的报告",
         },
         key="rv_units",
-        caption="按案件数排列，最多 30 个；⚠：含有审核错误的报告。点击条形查看背后的报告。",
+        caption="按案件数（复议＋诉讼）排列，最多 30 个。"
+        + ui.error_caption()
+        + "点击条形查看背后的报告。",
         selectable=True,
     )
     ui.reports_behind_clicked(points, sel, level, year, ctx.names)

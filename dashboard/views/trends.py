@@ -43,7 +43,10 @@ else:
             )
         )
     fig.update_layout(barmode="stack")
-    charts.year_axis(charts.layout(fig, y_title="件"), years)
+    charts.year_axis(charts.layout(fig, y_title="件", height=380), years, ctx.coverage)
+    charts.count_axis(
+        fig, by_applicant.group_by("year").agg(pl.col("received").sum())["received"].max()
+    )
     table = (
         by_applicant.with_columns(
             pl.col("applicant").replace_strict(labels.APPLICANTS, default=None).alias("label")
@@ -62,7 +65,8 @@ else:
             "error_reports": "有审核错误的报告",
         },
         key="tr_applicants",
-        caption=ui.reports_by_year(per_year),
+        caption=ui.reports_by_year(per_year)
+        + ui.coverage_caption(ctx.coverage, ctx.organs, ctx.organs_every_year),
     )
 
 # --- by region --------------------------------------------------------------------------------
@@ -111,7 +115,13 @@ for i, unit in enumerate(top["unit"].to_list()):
             note = f"{base_year}年没有申请（或没有报告）的单位无法计算指数，未画出。"
             continue
         ys = [None if v is None else v / base[0] * 100 for v in ys]
-    error_years = set(part.filter(pl.col("error_reports") > 0)["year"].to_list())
+    # The shared rule (measures): a point resting mostly on reports with errors is marked ×;
+    # any error at all is said in its hover text ("⚠ 1/29 份有错").
+    error_years = {
+        r["year"]
+        for r in part.iter_rows(named=True)
+        if measures.unreliable(r["reports"], r["error_reports"])
+    }
     fig.add_trace(
         go.Scatter(
             x=part["year"].to_list(),
@@ -123,11 +133,12 @@ for i, unit in enumerate(top["unit"].to_list()):
                 "symbol": ["x" if y in error_years else "circle" for y in part["year"]],
                 "size": 9,
             },
-            customdata=[[unit, y] for y in part["year"]],
+            customdata=[[unit, y, part["unit_label"][0]] for y in part["year"]],
             hovertext=[
                 f"{name} {y}年：{fmt.num(r, '件')}"
                 + (f"（指数 {v:.0f}）" if mode == "indexed" and v is not None else "")
                 + f"；{ui.rests_on(n, e, d)}"
+                + (f"；{measures.error_note(n, e)}" if e else "")
                 for y, r, v, n, e, d in zip(
                     part["year"],
                     part["received"],
@@ -146,6 +157,8 @@ if mode == "indexed":
 charts.year_axis(
     charts.layout(fig, y_title="指数" if mode == "indexed" else "件", height=420), years
 )
+if mode != "indexed":
+    charts.count_axis(fig, shown["received"].max())
 points = ui.chart(
     fig,
     frame.sort("unit", "year"),
@@ -159,7 +172,8 @@ points = ui.chart(
     },
     key="tr_regions",
     caption=(note + " " if note else "")
-    + "× 标记：该年含有审核错误的报告。点击某一点可查看其背后的报告。"
+    + "× 标记：该点所依据的报告过半有审核错误（悬停可见“⚠ k/n 份有错”）。"
+    "点击某一点可查看其背后的报告。"
     + (
         " 已启用“同一批机关”，各年机关相同。"
         if sel.same_organs
@@ -170,8 +184,8 @@ points = ui.chart(
 if points:
     data = points[0].get("customdata")
     if data:
-        unit, year = data[0], int(data[1])
+        unit, year, label = data[0], int(data[1]), data[2]
         ui.links_to_reports(
             q(queries.reports_behind, sel, level, unit, year),
-            f"{ctx.names.get(unit, unit)} · {year}年的报告",
+            f"{label or ctx.names.get(unit, unit)} · {year}年的报告",
         )
