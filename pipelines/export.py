@@ -32,7 +32,7 @@ from pipelines.warehouse.errors import WarehouseError
 
 COLUMNS = {
     "report_id": "报告标识：源文件内容的 SHA-256",
-    "source_path": "导入时的源文件路径",
+    "source_file": "源文件名（不含导入所在机器上的文件夹）",
     "has_errors": "该报告是否有审核错误（error 级）",
     "is_demo": "是否为生成的示例数据（示例数据）",
     "organ_id": "机关标识：行政区划代码＋机关名称（去掉地名）",
@@ -53,6 +53,24 @@ COLUMNS = {
     "unit": "单位（金额已换算为万元）",
 }
 REPORT_COLUMNS = tuple(list(COLUMNS)[: list(COLUMNS).index("table")])
+# The wide form is read by people in a spreadsheet: its columns are named in Chinese (the
+# report columns by these, a cell by its template path), with the keys in the metadata and
+# the data dictionary. The long form keeps the keys: it is the form other tools read.
+REPORT_HEADERS = {
+    "report_id": "报告标识",
+    "source_file": "源文件",
+    "has_errors": "有审核错误",
+    "is_demo": "示例数据",
+    "organ_id": "机关标识",
+    "organ": "机关",
+    "organ_kind": "机关类别",
+    "province": "省",
+    "city": "市",
+    "county": "县（区）",
+    "region_code": "行政区划代码",
+    "year": "年度",
+    "edition": "模板版本",
+}
 # the text columns, which a spreadsheet could take for a formula (the wide form's cells are numbers)
 _TEXT = frozenset(COLUMNS) - {"has_errors", "is_demo", "year", "value", "blank"}
 FORMS = ("long", "wide")
@@ -86,23 +104,52 @@ def cell_order(tables: list[str] | tuple[str, ...]) -> list[str]:
     return out
 
 
-def dictionary(form: str, tables: list[str] | tuple[str, ...]) -> list[dict[str, str]]:
-    """Column, meaning, unit, editions: what each column of a file holds."""
+def cell_header(cell: str) -> str:
+    """A wide column's Chinese name: the cell's template path, and its applicant in part 三
+    ("二、上年结转政府信息公开申请数量（自然人）"); unique across the catalog."""
+    key, _, applicant = cell.partition("@")
+    m = catalog.METRICS_BY_KEY[key]
+    return f"{m.path}（{catalog.APPLICANT_LABELS[applicant]}）" if applicant else m.path
+
+
+def _keys(
+    form: str, tables: list[str] | tuple[str, ...], metrics: tuple[str, ...] = ()
+) -> list[str]:
     if form == "long":
-        return [{"列名": k, "说明": v, "单位": "", "模板版本": ""} for k, v in COLUMNS.items()]
-    rows = [{"列名": k, "说明": COLUMNS[k], "单位": "", "模板版本": ""} for k in REPORT_COLUMNS]
-    for cell in cell_order(tables):
-        key, _, applicant = cell.partition("@")
-        m = catalog.METRICS_BY_KEY[key]
-        who = f"（申请人：{catalog.APPLICANT_LABELS[applicant]}）" if applicant else ""
-        rows.append(
-            {
-                "列名": cell,
-                "说明": f"{m.path}{who}；空白单元格为空值（不是 0）",
-                "单位": m.unit,
-                "模板版本": "、".join(sorted(m.editions)),
-            }
-        )
+        return list(COLUMNS)
+    return [*REPORT_COLUMNS, *_wanted(tables, metrics)]
+
+
+def _wanted(tables: list[str] | tuple[str, ...], metrics: tuple[str, ...]) -> list[str]:
+    """The wide form's cells: the tables' cells in template order, of ``metrics`` if given."""
+    cells = cell_order(tables)
+    return [c for c in cells if c.split("@")[0] in metrics] if metrics else cells
+
+
+def header(form: str, key: str) -> str:
+    """The name a column of ``key`` has in a file of ``form``."""
+    if form == "long":
+        return key
+    return REPORT_HEADERS.get(key) or cell_header(key)
+
+
+def dictionary(
+    form: str, tables: list[str] | tuple[str, ...], metrics: tuple[str, ...] = ()
+) -> list[dict[str, str]]:
+    """Column, key, meaning, unit, editions: what each column of a file holds."""
+    rows = []
+    for key in _keys(form, tables, metrics):
+        row = {"列名": header(form, key), "键": key, "说明": "", "单位": "", "模板版本": ""}
+        if key in COLUMNS:
+            row["说明"] = COLUMNS[key]
+        else:
+            metric, _, applicant = key.partition("@")
+            m = catalog.METRICS_BY_KEY[metric]
+            who = f"（申请人：{catalog.APPLICANT_LABELS[applicant]}）" if applicant else ""
+            row["说明"] = f"{m.path}{who}；空白单元格为空值（不是 0）"
+            row["单位"] = m.unit
+            row["模板版本"] = "、".join(sorted(m.editions))
+        rows.append(row)
     return rows
 
 
@@ -114,14 +161,18 @@ def _neutral(expr: str) -> str:
     )
 
 
-def _select(columns: list[tuple[str, str]], spreadsheet: bool) -> str:
+def _select(columns: list[tuple[str, str]], spreadsheet: bool, form: str = "long") -> str:
     return ",\n       ".join(
-        f"{_neutral(expr) if spreadsheet and name in _TEXT else expr} AS {quoted(name)}"
-        for name, expr in columns
+        f"{_neutral(expr) if spreadsheet and key in _TEXT else expr} AS {quoted(header(form, key))}"
+        for key, expr in columns
     )
 
 
-_REPORT_EXPR = [(c, f"r.{c}") for c in REPORT_COLUMNS]
+# A file names its source by the file's name only: the ingesting machine's folders are its own.
+_REPORT_EXPR = [
+    (c, r"regexp_extract(r.source_path, '[^/\\]*$')" if c == "source_file" else f"r.{c}")
+    for c in REPORT_COLUMNS
+]
 
 
 def query(filters: Filters, form: str = "long", spreadsheet: bool = False) -> tuple[str, list]:
@@ -160,9 +211,7 @@ def _wide(filters: Filters, spreadsheet: bool) -> tuple[str, list]:
     params: list[object] = []
     cells = " AND ".join(filters.cell_clauses("f", params)) or "TRUE"
     where = " AND ".join(filters.report_clauses("r", params)) or "TRUE"
-    wanted = cell_order(filters.tables)
-    if filters.metrics:
-        wanted = [c for c in wanted if c.split("@")[0] in filters.metrics]
+    wanted = _wanted(filters.tables, filters.metrics)
     pivots = []
     for cell in wanted:
         metric, _, applicant = cell.partition("@")
@@ -170,7 +219,7 @@ def _wide(filters: Filters, spreadsheet: bool) -> tuple[str, list]:
         pivots.append((cell, f"max(f.value) FILTER (WHERE f.metric = '{metric}' AND {who})"))
     columns = [*_REPORT_EXPR, *pivots]
     sql = f"""
-SELECT {_select(columns, spreadsheet)}
+SELECT {_select(columns, spreadsheet, "wide")}
 FROM current_reports r
 LEFT JOIN facts f ON f.report_id = r.report_id AND {cells}
 WHERE {where}
@@ -233,8 +282,8 @@ def metadata(
         "xxgk.applicants": [
             {"applicant": k, "label": catalog.APPLICANT_LABELS[k]} for k in catalog.APPLICANT_KEYS
         ],
-        "xxgk.columns": COLUMNS,
-        "xxgk.dictionary": dictionary(form, filters.tables),
+        "xxgk.columns": {header(form, k): k for k in _keys(form, filters.tables, filters.metrics)},
+        "xxgk.dictionary": dictionary(form, filters.tables, filters.metrics),
     }
     return {k: json.dumps(v, ensure_ascii=False) for k, v in meta.items()}
 
@@ -309,7 +358,7 @@ def _write_excel(con: duckdb.DuckDBPyConnection, filters: Filters, path: Path, f
                 written += 1
                 sheet.write_row(written, 0, row)
         words = book.add_worksheet("数据字典")
-        entries = dictionary(form, filters.tables)
+        entries = dictionary(form, filters.tables, filters.metrics)
         words.write_row(0, 0, list(entries[0]))
         for i, entry in enumerate(entries, start=1):
             words.write_row(i, 0, list(entry.values()))

@@ -25,6 +25,7 @@ from dashboard import charts, colors, download, fmt, measures, queries
 from dashboard.labels import reasons as reason_labels
 from dashboard.pages import PAGE_FILES
 from dashboard.selection import UNKNOWN_REGION, Selection
+from pipelines import export
 from pipelines.warehouse import open_readonly
 from tests.dashboard_corpus import build_test_warehouse
 
@@ -564,13 +565,14 @@ def test_wide_download_has_one_row_per_report_and_a_column_per_cell(
         "AND organ_kind = 'department' AND NOT is_demo AND year BETWEEN 2020 AND 2023",
     )
     assert wide.height == reports
-    seed = wide.filter(pl.col("source_path").str.ends_with("000_seed.txt"))
-    assert seed["requests.new_received@total"].to_list() == [4.0]
-    assert seed["outcome.total@total"].to_list() == [0.0]
-    cells = [c for c in wide.columns if c not in download.REPORT_COLUMNS]
-    assert cells == [c for c in download.cell_order(TABLES) if c in cells]
+    # Named for people (the keys are in the metadata): the file only, no server folder.
+    seed = wide.filter(pl.col("源文件") == "000_seed.txt")
+    assert seed[export.cell_header("requests.new_received@total")].to_list() == [4.0]
+    assert seed[export.cell_header("outcome.total@total")].to_list() == [0.0]
+    cells = [c for c in wide.columns if c not in export.REPORT_HEADERS.values()]
+    assert cells == [export.cell_header(c) for c in download.cell_order(TABLES)]
     words = download.dictionary("wide", TABLES)
-    assert set(cells) <= {w["列名"] for w in words}
+    assert [w["列名"] for w in words] == wide.columns
 
 
 def test_csv_and_excel_downloads_build(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
@@ -579,7 +581,7 @@ def test_csv_and_excel_downloads_build(con: duckdb.DuckDBPyConnection, tmp_path:
     assert csv.startswith("\ufeff".encode())
     frame = pl.read_csv(csv[3:])
     assert frame.height == 3 * 3 * 4 + 1  # 3 placed districts × 3 departments × 4 years, +1
-    assert "requests.new_received@total" in frame.columns
+    assert export.cell_header("requests.new_received@total") in frame.columns
     path, n = _download(con, "long", "xlsx", ["review"], tmp_path)
     assert path.read_bytes()[:2] == b"PK" and n > 0  # a zip: an .xlsx workbook
 

@@ -19,6 +19,7 @@ import pytest
 
 from dashboard import download
 from dashboard.selection import Selection
+from pipelines import catalog
 from pipelines import export as export_module
 from pipelines.export import COLUMNS, MARKER, ExportError, export
 from pipelines.filters import Filters, place_of_code
@@ -176,3 +177,40 @@ def test_the_dashboard_download_equals_the_export_of_the_same_filters(
         meta = pq.read_schema(downloaded).metadata
         assert json.loads(meta[b"xxgk.filters"]) == filters.as_metadata()
         assert json.loads(meta[b"xxgk.selection"])["city"] == "佳木斯市"
+
+
+def test_a_wide_file_is_headed_in_chinese_with_its_keys_in_the_metadata(
+    warehouse, tmp_path
+) -> None:
+    """A person opening the wide CSV reads 年度 and 一、本年新收…（自然人）, not
+    ``requests.new_received@natural_person``; a tool finds the keys in the file's metadata."""
+    filters = Filters(tables=("requests",), metrics=("requests.new_received",))
+    csv = tmp_path / "wide.csv"
+    export(warehouse, csv, filters, form="wide")
+    head = csv.read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+    assert head[:4] == ["报告标识", "源文件", "有审核错误", "示例数据"]
+    assert "年度" in head and "year" not in head
+    new = catalog.METRICS_BY_KEY["requests.new_received"].path
+    assert head[-len(catalog.APPLICANT_KEYS) :] == [
+        f"{new}（{catalog.APPLICANT_LABELS[a]}）" for a in catalog.APPLICANT_KEYS
+    ]
+
+    parquet = tmp_path / "wide.parquet"
+    export(warehouse, parquet, filters, form="wide")
+    meta = pq.read_schema(parquet).metadata
+    columns = json.loads(meta[b"xxgk.columns"])
+    assert list(columns) == pl.read_parquet(parquet).columns
+    assert columns["年度"] == "year"
+    assert columns[f"{new}（自然人）"] == "requests.new_received@natural_person"
+    words = json.loads(meta[b"xxgk.dictionary"])
+    assert [w["列名"] for w in words] == list(columns)
+
+
+def test_a_file_names_its_source_without_the_machine_folders(warehouse, tmp_path) -> None:
+    out = tmp_path / "long.parquet"
+    export(warehouse, out, Filters())
+    ingested = {p for (p,) in _direct(warehouse, "SELECT source_path FROM current_reports")}
+    assert any("/" in p for p in ingested)
+    files = set(pl.read_parquet(out)["source_file"].unique().to_list())
+    assert files == {p.rsplit("/", 1)[-1] for p in ingested}
+    assert "seed_2021.txt" in files and not any("/" in f for f in files)
