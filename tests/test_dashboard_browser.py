@@ -23,22 +23,16 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
+from dashboard.pages import PAGES as PAGE_GROUPS
 from tests.dashboard_corpus import build_test_warehouse
 from tests.test_dashboard import HOSTILE_ORGANS, HOSTILE_REPORT, WORD_JOINER, hostile_reports
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("XXGK_ARTIFACTS") or Path(tempfile.gettempdir()) / "artifacts")
-PAGES = (
-    "",  # 总览, the default page, lives at the root
-    "trends",
-    "outcomes",
-    "compare",
-    "active",
-    "review",
-    "quality",
-    "report",
-    "download",
+# Every page of the sidebar; 总览, the default page, lives at the root.
+PAGES = tuple(
+    "" if url == "overview" else url for group in PAGE_GROUPS.values() for *_, url in group
 )
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -210,15 +204,45 @@ def _look(page: object) -> None:
     assert page.eval_on_selector_all('[data-testid="stMetricDelta"]', CUT_BADGES_JS) == []
 
 
+def _stays_home(page: object, requested: list[str], server: str) -> None:
+    """The page requested nothing from another host (fonts, icons, map tiles, scripts), and
+    nothing in its HTML (SVG included) points to one."""
+    own = urlsplit(server).netloc
+    elsewhere = [
+        url
+        for url in requested
+        if urlsplit(url).scheme not in ("data", "blob") and urlsplit(url).netloc != own
+    ]
+    assert not elsewhere, elsewhere
+    sources = page.eval_on_selector_all("img", "els => els.map(e => e.src)")
+    assert [s for s in sources if not s.startswith((server, "data:"))] == []
+    # no link or source anywhere leads to another page than the dashboard's own (a
+    # heading's "#…" anchor is a link within the page)
+    pointing_away = page.eval_on_selector_all(
+        "[href], [src], [*|href]",
+        """els => els.flatMap(e => [e.getAttribute("href"), e.getAttribute("src"),
+                                  e.getAttribute("xlink:href")])
+            .filter(v => v && !v.startsWith("data:"))
+            .filter(v => new URL(v, location.href).origin !== location.origin)""",
+    )
+    assert pointing_away == []
+
+
 @pytest.mark.parametrize("name", PAGES)
 def test_page_renders_without_error(server: str, browser: object, name: str) -> None:
+    """Every page, cold: no error box, no missing glyph, and nothing loaded from another
+    host (the dashboard runs on networks without the internet)."""
     page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.on("websocket", lambda ws: requested.append(ws.url))
     try:
         page.goto(f"{server}/{name}", wait_until="domcontentloaded")
         _settle(page)
         _look(page)
         assert page.locator("h1").first.inner_text().strip()
         _shoot(page, name or "overview")
+        _stays_home(page, requested, server)
     finally:
         page.close()
 
@@ -373,25 +397,7 @@ def test_hostile_text_loads_nothing_from_another_host(
         # as written (the word joiner that keeps an address from being linked is invisible)
         shown = page.locator('[data-testid="stMain"]').inner_text().replace(WORD_JOINER, "")
         assert text in shown
-        own = urlsplit(server).netloc
-        elsewhere = [
-            url
-            for url in requested
-            if urlsplit(url).scheme not in ("data", "blob") and urlsplit(url).netloc != own
-        ]
-        assert not elsewhere, elsewhere
-        sources = page.eval_on_selector_all("img", "els => els.map(e => e.src)")
-        assert [s for s in sources if not s.startswith((server, "data:"))] == []
-        # no link or source anywhere (SVG included) leads to another page than the dashboard's
-        # own (a heading's "#…" anchor is a link within the page)
-        pointing_away = page.eval_on_selector_all(
-            "[href], [src], [*|href]",
-            """els => els.flatMap(e => [e.getAttribute("href"), e.getAttribute("src"),
-                                      e.getAttribute("xlink:href")])
-                .filter(v => v && !v.startsWith("data:"))
-                .filter(v => new URL(v, location.href).origin !== location.origin)""",
-        )
-        assert pointing_away == []
+        _stays_home(page, requested, server)
     finally:
         page.close()
 
