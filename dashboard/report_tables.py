@@ -15,14 +15,7 @@ from typing import Any
 
 from dashboard import colors, safe
 from pipelines import catalog
-
-# Template wording of header cells that are not metric labels (docs/template.md §3.1, §4).
-NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
-APPLICANT_HEAD = "申请人情况"
-LEGAL_HEAD = "法人或其他组织"
-CONTENT_HEAD = "信息内容"
-REVIEW_HEAD, LITIGATION_HEAD = "行政复议", "行政诉讼"
-LITIGATION_KINDS = ("未经复议直接起诉", "复议后起诉")
+from pipelines import template_layout as layout
 
 STYLE = f"""
 <style>
@@ -141,13 +134,31 @@ def active_html(edition: str, cells: Mapping[str, Cell], flagged: Mapping[str, F
             tds = "".join(_td(f"active.{row_key}.{c}", cells, flagged) for c in t.columns)
             rows.append(f'<tr><td class="label">{_e(label)}</td>{tds}</tr>')
         parts.append(
-            f'<table class="xxgk"><tr><th>{CONTENT_HEAD}</th>{head}</tr>{"".join(rows)}</table>'
+            f'<table class="xxgk"><tr><th>{layout.CONTENT_HEAD}</th>{head}</tr>'
+            f"{''.join(rows)}</table>"
         )
     return "".join(parts)
 
 
-def _row_label(row: catalog.RequestRow) -> str:
-    return row.metric.path.rsplit("/", 1)[-1]
+def _table(rows: list[layout.Row], cells: Mapping[str, Cell], flagged: Mapping[str, Flag]) -> str:
+    """A template grid as HTML: headers as ``th`` in the header rows (before the first number),
+    labels beside numbers as ``td``."""
+    out = []
+    numbers_started = False
+    for row in rows:
+        numbers_started = numbers_started or any(isinstance(c, layout.Slot) for c in row)
+        tds = []
+        for c in row:
+            if isinstance(c, layout.Slot):
+                tds.append(_td(c.address, cells, flagged))
+                continue
+            span = (f' rowspan="{c.rowspan}"' if c.rowspan > 1 else "") + (
+                f' colspan="{c.colspan}"' if c.colspan > 1 else ""
+            )
+            tag = '<td class="label"' if numbers_started else "<th"
+            tds.append(f"{tag}{span}>{_e(c.text)}</{tag[1:3]}>")
+        out.append(f"<tr>{''.join(tds)}</tr>")
+    return f'{STYLE}<table class="xxgk">{"".join(out)}</table>'
 
 
 def requests_html(
@@ -156,56 +167,9 @@ def requests_html(
     cells: Mapping[str, Cell],
     flagged: Mapping[str, Flag],
 ) -> str:
-    applicants = catalog.APPLICANT_KEYS
-    legal = [a for a in applicants if a.startswith("legal.")]
-    head = (
-        f'<tr><th rowspan="3" colspan="3">{_e(NOTE)}</th>'
-        f'<th colspan="{len(applicants)}">{APPLICANT_HEAD}</th></tr>'
-        f'<tr><th rowspan="2">{_e(catalog.APPLICANT_LABELS["natural_person"])}</th>'
-        f'<th colspan="{len(legal)}">{LEGAL_HEAD}</th>'
-        f'<th rowspan="2">{_e(catalog.APPLICANT_LABELS["total"])}</th></tr>'
-        "<tr>" + "".join(f"<th>{_e(catalog.APPLICANT_LABELS[a])}</th>" for a in legal) + "</tr>"
-    )
-    rows = catalog.request_rows(edition, other_has_subrows)
-    results = [r for r in rows if r.group is not None]
-    group_sizes: dict[str, int] = {}
-    for r in results:
-        group_sizes[r.group or ""] = group_sizes.get(r.group or "", 0) + 1
-    body = []
-    results_started = False
-    seen_groups: set[str] = set()
-    for r in rows:
-        tds = "".join(_td(f"{r.metric.key}@{a}", cells, flagged) for a in applicants)
-        if r.group is None:
-            body.append(f'<tr><td class="label" colspan="3">{_e(_row_label(r))}</td>{tds}</tr>')
-            continue
-        lead = ""
-        if not results_started:
-            results_started = True
-            lead = f'<td class="label" rowspan="{len(results)}">三、本年度办理结果</td>'
-        group = catalog.GROUPS_BY_KEY[r.group]
-        group_label = f"（{group.numeral}）{group.label}"
-        if group_sizes[r.group] == 1:
-            body.append(f'<tr>{lead}<td class="label" colspan="2">{_e(group_label)}</td>{tds}</tr>')
-            continue
-        if r.group not in seen_groups:
-            seen_groups.add(r.group)
-            lead += f'<td class="label" rowspan="{group_sizes[r.group]}">{_e(group_label)}</td>'
-        body.append(f'<tr>{lead}<td class="label">{_e(_row_label(r))}</td>{tds}</tr>')
-    return f'{STYLE}<table class="xxgk">{head}{"".join(body)}</table>'
+    rows = [*layout.requests_header(), *layout.requests_body(edition, other_has_subrows)]
+    return _table(rows, cells, flagged)
 
 
 def review_html(cells: Mapping[str, Cell], flagged: Mapping[str, Flag]) -> str:
-    outcomes = [label for _, label in catalog.REVIEW_OUTCOMES]
-    n = len(outcomes)
-    head = (
-        f'<tr><th colspan="{n}">{REVIEW_HEAD}</th><th colspan="{2 * n}">{LITIGATION_HEAD}</th></tr>'
-        + "<tr>"
-        + "".join(f'<th rowspan="2">{_e(o)}</th>' for o in outcomes)
-        + "".join(f'<th colspan="{n}">{_e(k)}</th>' for k in LITIGATION_KINDS)
-        + "</tr><tr>"
-        + "".join(f"<th>{_e(o)}</th>" for o in outcomes * 2)
-        + "</tr>"
-    )
-    row = "".join(_td(k, cells, flagged) for k in catalog.REVIEW_KEYS)
-    return f'{STYLE}<table class="xxgk">{head}<tr>{row}</tr></table>'
+    return _table(layout.review_rows(), cells, flagged)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from pipelines import catalog
+from pipelines import template_layout as layout
 from pipelines.errors import ReportError
 from pipelines.parse import Overrides
 from pipelines.parse.model import Region, Report
@@ -36,30 +38,56 @@ def _fmt(v: object) -> str:
     return str(v)
 
 
+def _width(text: str) -> int:
+    """Columns a terminal gives ``text``: two for a CJK character."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int, right: bool = False) -> str:
+    fill = " " * max(width - _width(text), 0)
+    return fill + text if right else text + fill
+
+
 def render_text(report: Report) -> str:
-    """The report's tables laid out as the template lays them out, for a terminal."""
+    """The report's tables in the template's rows and labels, for a terminal."""
     facts = report.fact_map()
+
+    def value(address: str) -> str:
+        return _fmt(facts[address].value) if address in facts else "—"
+
     lines = [
         f"{report.organ or '（机关不详）'} · {report.year or '（年度不详）'}年 · "
         f"{report.edition}版模板 · {report.source}"
     ]
-    lines.append("\n二、主动公开政府信息情况")
+    lines.append("\n" + layout.PART_HEADINGS[2])
     for f in report.facts:
         if f.table == "active":
-            lines.append(f"  {catalog.METRICS_BY_KEY[f.metric].label:<28}{_fmt(f.value):>10}")
-    lines.append("\n三、收到和处理政府信息公开申请情况")
-    header = "".join(f"{catalog.APPLICANT_LABELS[a]:>8}" for a in catalog.APPLICANT_KEYS)
-    lines.append(f"  {'':<24}{header}")
-    for metric in dict.fromkeys(f.metric for f in report.facts if f.table == "requests"):
-        row = "".join(
-            f"{_fmt(facts[f'{metric}@{a}'].value if f'{metric}@{a}' in facts else None):>10}"
-            for a in catalog.APPLICANT_KEYS
+            label = catalog.METRICS_BY_KEY[f.metric].label
+            lines.append(f"  {_pad(label, 40)}{_pad(_fmt(f.value), 10, right=True)}")
+    lines.append("\n" + layout.PART_HEADINGS[3])
+    labels = [catalog.APPLICANT_LABELS[a] for a in catalog.APPLICANT_KEYS]
+    lines.append(" " * 48 + "".join(_pad(t, 13, right=True) for t in labels))
+    subrows = any(k.startswith("outcome.other.") and k[14:19] != "total" for k in facts)
+    edition = report.table_editions.get("requests", report.edition)
+    for row in layout.requests_body(edition, subrows):
+        heads = [c for c in row if isinstance(c, layout.Head)]
+        numbers = "".join(
+            _pad(value(c.address), 13, right=True) for c in row if isinstance(c, layout.Slot)
         )
-        lines.append(f"  {catalog.METRICS_BY_KEY[metric].label[:12]:<24}{row}")
-    lines.append("\n四、政府信息公开行政复议、行政诉讼情况")
-    for f in report.facts:
-        if f.table == "review":
-            lines.append(f"  {catalog.METRICS_BY_KEY[f.metric].label:<28}{_fmt(f.value):>10}")
+        # the labels spanning several rows (三、本年度办理结果, a group) are printed once, above
+        # their rows, each level indented under the one before
+        for head in heads[:-1]:
+            lines.append(("  " if head.text == layout.results_label() else "    ") + head.text)
+        indent = {3: "  ", 2: "    "}.get(heads[-1].colspan, "      ")
+        lines.append(f"{indent}{_pad(heads[-1].text, 48 - len(indent))}{numbers}")
+    lines.append("\n" + layout.PART_HEADINGS[4])
+    outcomes = [label for _, label in catalog.REVIEW_OUTCOMES]
+    lines.append("  " + _pad("", 30) + "".join(_pad(o, 10, right=True) for o in outcomes))
+    for group, label in catalog.REVIEW_GROUPS:
+        numbers = "".join(
+            _pad(value(f"{group}.{key}"), 10, right=True) for key, _ in catalog.REVIEW_OUTCOMES
+        )
+        lines.append(f"  {_pad(label, 30)}{numbers}")
     if report.prose_counts:
         lines.append("\n正文中的数字")
         for p in report.prose_counts:

@@ -18,32 +18,22 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pipelines import catalog
-from pipelines.catalog import APPLICANTS, GROUPS_BY_KEY, REVIEW_GROUPS, REVIEW_OUTCOMES
+from pipelines import template_layout as layout
+from pipelines.catalog import GROUPS_BY_KEY
 from pipelines.demo.random_tools import chance, pick
 from pipelines.demo.roster import Organ
 from pipelines.demo.simulate import Figures
+from pipelines.template_layout import CONTENT_HEAD, PART_HEADINGS
 
-# Template text the catalog does not carry (spec §1, §3.1).
-PART_HEADINGS = {
-    1: "一、总体情况",
-    2: "二、" + catalog.TABLES["active"],
-    3: "三、" + catalog.TABLES["requests"],
-    4: "四、" + catalog.TABLES["review"],
-    5: "五、存在的主要问题及改进情况",
-    6: "六、其他需要报告的事项",
-}
-NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
 PARTIAL_NOTES = (
     "（区分处理的，只计这一情形，不计其他情形）",
     "(区分处理的,只记这一情形,不计其他情形)",  # the seed's wording and commas
     "",
 )
-APPLICANT_HEAD = "申请人情况"
-LEGAL_HEAD = "法人或其他组织"
-CONTENT_HEAD = "信息内容"
 _NUMERALS = "一二三四五六七八九十"
 
 
@@ -159,15 +149,6 @@ def leaf_label(row: catalog.RequestRow, style: Style) -> str:
     return m.group(1) + style.leaf_mark + (" " if style.leaf_space else "") + text
 
 
-def top_label(row: catalog.RequestRow) -> str:
-    """``一、本年新收政府信息公开申请数量``: the path is the official label."""
-    return row.metric.path
-
-
-def results_label() -> str:
-    return catalog.REQUEST_ROWS_BY_KEY["outcome.granted"].metric.path.split("/")[0]
-
-
 def active_row_label(key: str, edition: str, style: Style) -> str:
     if key == "normative_docs" and edition == "2021":
         return style.normative_label
@@ -227,55 +208,38 @@ def _spread(cells: list[Cell], span: int) -> list[Cell]:
     return [*cells[:-1], Cell(last.text, colspan=1 + span)]
 
 
-def requests_grid(figures: Figures, style: Style) -> Grid:
-    """Part 三: the 3-row header and the 10-column matrix with its merged label cells."""
-    head_cells = [a.label for a in APPLICANTS]
-    rows: list[list[Cell]] = [
-        [Cell(NOTE, rowspan=3, colspan=3), Cell(APPLICANT_HEAD, colspan=7)],
+def _drawn(rows: list[layout.Row], text: Callable[[str], str]) -> list[list[Cell]]:
+    return [
         [
-            Cell(head_cells[0], rowspan=2),
-            Cell(LEGAL_HEAD, colspan=5),
-            Cell(head_cells[-1], rowspan=2),
-        ],
-        [Cell(t) for t in head_cells[1:-1]],
+            Cell(c.text, c.rowspan, c.colspan)
+            if isinstance(c, layout.Head)
+            else Cell(text(c.address))
+            for c in row
+        ]
+        for row in rows
     ]
-    printed = catalog.request_rows(figures.edition, figures.other_subrows)
-    in_results = [r for r in printed if r.group is not None]
-    group_sizes: dict[str, int] = {}
-    for r in in_results:
-        group_sizes[r.group or ""] = group_sizes.get(r.group or "", 0) + 1
-    started: set[str] = set()
-    for r in printed:
-        values = [Cell(fmt_value(v, style)) for v in figures.requests[r.metric.key]]
-        if r.group is None:
-            rows.append([Cell(top_label(r), colspan=3), *values])
-            continue
-        cells: list[Cell] = []
-        if not started:
-            cells.append(Cell(results_label(), rowspan=len(in_results)))
-        if r.keywords:  # a numbered sub-row under its group label
-            if r.group not in started:
-                cells.append(Cell(group_label(r.group, style), rowspan=group_sizes[r.group]))
-            cells.append(Cell(leaf_label(r, style)))
-        else:
-            cells.append(Cell(group_label(r.group, style), colspan=2))
-        started.add(r.group)
-        rows.append([*cells, *values])
-    return Grid("requests", rows, [0.5, 1.1, 2.6, 1, 1, 1, 1, 1, 1, 1])
+
+
+def requests_grid(figures: Figures, style: Style) -> Grid:
+    """Part 三: the template's layout (``template_layout``), labels in the report's style."""
+    labels = layout.RequestLabels(
+        group=lambda g: group_label(g, style), leaf=lambda r: leaf_label(r, style)
+    )
+    values: dict[str, str] = {}
+    for key, row in figures.requests.items():
+        for applicant, v in zip(catalog.APPLICANT_KEYS, row, strict=True):
+            values[f"{key}@{applicant}"] = fmt_value(v, style)
+    rows = [
+        *layout.requests_header(),
+        *layout.requests_body(figures.edition, figures.other_subrows, labels),
+    ]
+    return Grid("requests", _drawn(rows, values.__getitem__), [0.5, 1.1, 2.6, 1, 1, 1, 1, 1, 1, 1])
 
 
 def review_grid(figures: Figures, style: Style) -> Grid:
     """Part 四: the 3-level header and one row of 15 numbers."""
-    review_label, litigation = REVIEW_GROUPS[0][1], REVIEW_GROUPS[1][1].split("·")[0]
-    outcomes = [label for _, label in REVIEW_OUTCOMES]
-    rows = [
-        [Cell(review_label, colspan=5), Cell(litigation, colspan=10)],
-        [Cell(t, rowspan=2) for t in outcomes]
-        + [Cell(REVIEW_GROUPS[1][1].split("·")[1], colspan=5)]
-        + [Cell(REVIEW_GROUPS[2][1].split("·")[1], colspan=5)],
-        [Cell(t) for t in outcomes * 2],
-        [Cell(fmt_value(v, style)) for v in figures.review],
-    ]
+    values = dict(zip(catalog.REVIEW_KEYS, figures.review, strict=True))
+    rows = _drawn(layout.review_rows(), lambda k: fmt_value(values[k], style))
     return Grid("review", rows, [1.0] * 15)
 
 
