@@ -36,9 +36,27 @@ PAGES = tuple(
 )
 
 playwright = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="needs Debian chromium (apt-get install chromium)"
-)
+
+
+def _has_cjk_font() -> bool:
+    """Whether Chromium can draw Chinese here: fontconfig knows a font for it."""
+    try:
+        found = subprocess.run(
+            ["fc-list", ":lang=zh", "family"], capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return bool(found.stdout.strip())
+
+
+pytestmark = [
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="needs Debian chromium (apt-get install chromium)"
+    ),
+    pytest.mark.skipif(
+        not _has_cjk_font(), reason="needs a CJK font (apt-get install fonts-noto-cjk)"
+    ),
+]
 
 
 def _free_port() -> int:

@@ -47,6 +47,10 @@ def check_ole(data: bytes, path: str) -> None:
         raise UnsupportedFormat(path, "这是 PowerPoint 文件，不是 Word 文档 / a PowerPoint file")
 
 
+class LibreOfficeFailed(UnreadableFile):
+    """LibreOffice itself could not run: the same for every file, until the machine is fixed."""
+
+
 def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
@@ -92,6 +96,14 @@ def convert_to_docx(data: bytes, path: str, suffix: str) -> bytes:
                 path, f"LibreOffice 转换超时（{CONVERT_TIMEOUT:.0f} 秒）/ conversion timed out"
             ) from exc
         result = outdir / "report.docx"
+        if not result.is_file() and (proc.returncode < 0 or proc.returncode >= 128):
+            # killed by a signal (SIGABRT: it aborts on a machine with no font at all): the
+            # file is not to blame, and the message must not say it is
+            raise LibreOfficeFailed(
+                path,
+                f"本机的 LibreOffice 无法运行（异常退出，代码 {proc.returncode}；"
+                "例如系统中没有任何字体）/ LibreOffice crashed",
+            )
         if not result.is_file():
             raise UnreadableFile(
                 path, "LibreOffice 无法转换此文件（可能已损坏或加密）/ conversion failed"
