@@ -645,3 +645,15 @@ def other_years(cur: Cursor, organ_id: str) -> pl.DataFrame:
         "SELECT year, report_id, has_errors FROM current_reports WHERE organ_id = ? ORDER BY year",
         [organ_id],
     )
+
+
+def report_fact_sources(cur: Cursor, report_id: str) -> pl.DataFrame:
+    """Where each cell of one report was printed: the page and box of a PDF, the table, row
+    and column of a Word file or web page (``facts.source_*``), for "where is this number
+    from" on the report page."""
+    return _frame(
+        cur,
+        "SELECT metric, applicant, value, blank, raw, source_page, source_box, source_table, "
+        "source_row, source_col FROM facts WHERE report_id = ?",
+        [report_id],
+    )

@@ -1,7 +1,11 @@
 """8 报告详情: one report as published — its tables, its findings, its numbers in the prose.
 
 Opened from any chart or table through ``?report=<report_id>``; otherwise the reader picks
-an organ and a year among the reports in the sidebar's selection.
+an organ and a year among the reports in the sidebar's selection. Two tabs answer the two
+questions a reader asks of a number: how it moved since another year of the same organ
+(every cell of both reports side by side, ``report_diff``), and where in the file it was
+printed (the PDF page with the cell framed, ``pdf_preview``; the table, row and column of
+a Word file or web page).
 """
 
 from __future__ import annotations
@@ -12,9 +16,313 @@ import re
 import polars as pl
 import streamlit as st
 
-from dashboard import fmt, labels, queries, report_tables, safe, ui
+from dashboard import fmt, labels, pdf_preview, queries, report_diff, report_tables, safe, ui
 from dashboard.context import current
 from dashboard.db import q
+
+STATE_TEXT = {
+    report_diff.MISSING: "未读到",
+    report_diff.UNREAD: "无法识别",
+}
+
+
+def findings_frame(found: pl.DataFrame) -> pl.DataFrame:
+    """A report's findings with Chinese titles and cell names, as both tabs list them."""
+    return found.with_columns(
+        pl.col("rule").map_elements(labels.rule_title, return_dtype=pl.String).alias("title"),
+        pl.col("severity").replace_strict(labels.SEVERITIES, default=None),
+        pl.col("cells")
+        .list.eval(pl.element().map_elements(labels.metric_label, return_dtype=pl.String))
+        .list.join("；"),
+    ).select("rule", "title", "severity", "message", "expected", "actual", "cells")
+
+
+FINDING_COLUMNS = {
+    "rule": "规则",
+    "title": "检查内容",
+    "severity": "级别",
+    "message": st.column_config.TextColumn("说明", width="large"),
+    "expected": "应为",
+    "actual": "填报",
+    "cells": "涉及单元格",
+}
+
+
+def number(v: float) -> str:
+    """A cell's number as printed (no 万: the reader compares it with the file)."""
+    return f"{v:.15g}"
+
+
+def shown(state: str, value: float | None, raw: str | None, edition: str) -> str:
+    """One side of a compared cell: its number, or what stands in its place. A blank is
+    never shown as 0, and a cell the report's form lacks says which form it was."""
+    if state == report_diff.VALUE and value is not None:
+        return number(value)
+    if state == report_diff.BLANK:
+        mark = (raw or "").strip()
+        return f"空白（{mark}）" if mark else "空白"
+    if state == report_diff.NOT_IN_FORM:
+        return f"{edition}版表式无此格"
+    if state == report_diff.UNREAD:
+        return f"无法识别：{raw}"
+    return STATE_TEXT.get(state, state)
+
+
+def change_text(change: float | None) -> str:
+    if change is None:
+        return ""
+    return "0" if change == 0 else f"{change:+.15g}"
+
+
+def source_panel(head: dict, sources: pl.DataFrame, key: str) -> None:
+    """Where cell ``key`` of the report ``head`` was printed: the PDF page with the cell
+    framed, or the table, row and column of a Word file or web page."""
+    metric, _, applicant = key.partition("@")
+    match = sources.filter(
+        (pl.col("metric") == metric)
+        & (pl.col("applicant").is_null() if not applicant else pl.col("applicant") == applicant)
+    )
+    year = head["year"]
+    label = report_diff.cell_label(key)
+    if match.is_empty():
+        st.info(f"{year}年报告中没有读到“{label}”这一格。", icon=":material/search:")
+        return
+    fact = match.row(0, named=True)
+    page, box = fact["source_page"], fact["source_box"]
+    if page is not None:
+        where = f"{year}年报告 第{page}页 · {label}"
+        try:
+            pv = pdf_preview.preview(head["source_path"], head["report_id"], page, box)
+        except pdf_preview.Unavailable as exc:
+            file_name = re.split(r"[/\\]", str(head["source_path"]))[-1]
+            st.warning(
+                f"{where}：{safe.md(exc)}（源文件 {safe.code(file_name)}）",
+                icon=":material/block:",
+            )
+            return
+        st.caption(
+            f"{where}（"
+            + ("紫红框为该单元格；" if box is not None else "没有记录单元格的位置，显示整页；")
+            + "源文件已核对，与导入时一致）"
+        )
+        st.image(pv.close_up() if box is not None else pv.image, output_format="PNG")
+        if box is not None:
+            with st.expander(f"查看第{page}页整页"):
+                st.image(pv.image, output_format="PNG")
+        return
+    if fact["source_table"] is not None:
+        st.markdown(
+            f"{year}年报告 · {label}：第{fact['source_table'] + 1}张表 "
+            f"第{fact['source_row'] + 1}行 第{fact['source_col'] + 1}列"
+        )
+        return
+    st.info(
+        f"{year}年报告是纯文本，“{label}”没有可指出的页面或表格位置。",
+        icon=":material/notes:",
+    )
+
+
+def cell_sources(head: dict, facts: pl.DataFrame, editions: dict[str, str]) -> None:
+    """The report's cells as grids in template order; a clicked cell shows where it was
+    printed."""
+    if head["format"] == "text":
+        st.info(
+            "这份报告是纯文本文件，表格单元格没有页面或表格位置，无法定位原文。",
+            icon=":material/notes:",
+        )
+        return
+    st.caption(
+        "点选下表中的一个数字，查看它在原文件中的位置"
+        + (
+            "：显示 PDF 原页面，并框出该单元格。"
+            if head["format"] == "pdf"
+            else "：第几张表、第几行、第几列。"
+        )
+    )
+    part = st.radio(
+        "表格",
+        report_diff.PARTS,
+        index=report_diff.PARTS.index("requests"),
+        format_func=report_diff.PART_TITLES.__getitem__,
+        horizontal=True,
+        key="source_part",
+        label_visibility="collapsed",
+    )
+    cells = {
+        report_diff.cell_key(m, a): (v, b, r)
+        for t, m, a, v, b, r in facts.select(
+            "table", "metric", "applicant", "value", "blank", "raw"
+        ).iter_rows()
+        if t == part
+    }
+    keys = report_diff.layout(editions, cells)[part]
+    keys += [k for k in cells if k not in set(keys)]
+    rows, columns, at = report_diff.grid(keys)
+    by_label = {report_diff.column_label(rows[0], c): c for c in columns} if rows else {}
+    data: dict[str, list[str]] = {"项目": [report_diff.row_label(r) for r in rows]}
+    for label, column in by_label.items():
+        values = []
+        for row in rows:
+            key = at.get((row, column))
+            if key is None:
+                values.append("")
+            elif key not in cells:
+                values.append("未读到")
+            else:
+                value, blank, raw = cells[key]
+                values.append(
+                    number(value) if value is not None else "空白" if blank else f"无法识别：{raw}"
+                )
+        data[label] = values
+    event = st.dataframe(
+        pl.DataFrame(data),
+        hide_index=True,
+        width="stretch",
+        key=f"source_grid_{part}_{head['report_id'][:12]}",
+        on_select="rerun",
+        selection_mode="single-cell",
+        column_config={
+            label: st.column_config.TextColumn(label, alignment="right") for label in by_label
+        },
+    )
+    picked = [tuple(c) for c in event.selection.cells]  # type: ignore[union-attr]
+    if not picked:
+        return
+    row_index, column_label = picked[0]
+    if column_label not in by_label or not 0 <= int(row_index) < len(rows):
+        st.caption("请点选一个数字单元格（不是项目名称）。")
+        return
+    key = at.get((rows[int(row_index)], by_label[column_label]))
+    if key is None:
+        st.caption("这一格不在这份报告的表式中。")
+        return
+    source_panel(head, q(queries.report_fact_sources, head["report_id"]), key)
+
+
+def year_comparison(
+    head: dict, facts: pl.DataFrame, found: pl.DataFrame, years_of: pl.DataFrame
+) -> None:
+    """Every cell of this report and of another year's report of the same organ, side by
+    side in template order, with the change; and each report's findings."""
+    others = years_of.filter(pl.col("report_id") != head["report_id"])
+    if others.is_empty():
+        st.info("同一机关在仓库中没有其他年度的报告，无法对比。", icon=":material/search:")
+        return
+    options = others["year"].to_list()
+    before = [y for y in options if y < head["year"]]
+    default = before[-1] if before else options[0]
+    other_year = st.selectbox(
+        "对比年度",
+        options,
+        index=options.index(default),
+        format_func=lambda y: f"{y}年",
+        key=f"compare_year_{head['report_id']}",
+    )
+    other_id = others.filter(pl.col("year") == other_year)["report_id"][0]
+    other = q(queries.report_header, other_id).row(0, named=True)
+    sides = sorted(
+        [
+            (head, facts, found),
+            (other, q(queries.report_facts, other_id), q(queries.report_findings, other_id)),
+        ],
+        key=lambda side: (side[0]["year"], side[0]["status"] == "current"),
+    )
+    (a, facts_a, _), (b, facts_b, _) = sides
+    ed_a = report_diff.table_editions(a["table_editions"], a["edition"])
+    ed_b = report_diff.table_editions(b["table_editions"], b["edition"])
+    frame = report_diff.diff(facts_a, facts_b, ed_a, ed_b)
+    ya, yb = f"{a['year']}年", f"{b['year']}年"
+    if ya == yb:  # a superseded report against the revision that replaced it
+        ya, yb = f"{ya}（被取代版）", f"{yb}（现行版）"
+    both = frame.filter(pl.col("change").is_not_null())
+    moved = both.filter(pl.col("change") != 0).height
+    st.caption(
+        f"{ya}（{labels.EDITIONS.get(a['edition'], a['edition'])}）与 "
+        f"{yb}（{labels.EDITIONS.get(b['edition'], b['edition'])}）逐格对比：变化 = {yb} − {ya}。"
+        f"两年都有数字的 {both.height} 格中 {moved} 格不同。空白格保持空白、不按 0 计算，"
+        "所以不计变化；“某版表式无此格”：2021 年起模板改版，该年报告的表格没有这一格。"
+    )
+    ui.report_link(other_id, f"打开{other['year']}年报告")
+    only_changed = st.toggle("只看两年不同的单元格", key="compare_only_changed")
+    flags = {
+        name: report_tables.flag_cells(side[2].iter_rows(named=True))
+        for name, side in zip((ya, yb), sides, strict=True)
+    }
+
+    def audit(key: str) -> str:
+        """Which report's findings name the cell, and how (错误/提示), as the tables frame it."""
+        marks = []
+        for name, flagged in flags.items():
+            if key in flagged:
+                marks.append(f"{name}{'提示' if flagged[key][0] == 'warn' else '错误'}")
+        return "、".join(marks)
+
+    # A selection outlives a rerun by its key: a new pair of reports or a filtered list is a
+    # new table, so a row number never points at another cell than the one clicked.
+    pair = f"{a['report_id'][:12]}_{b['report_id'][:12]}_{int(only_changed)}"
+
+    for part in report_diff.PARTS:
+        rows = frame.filter(pl.col("part") == part)
+        if only_changed:
+            rows = rows.filter(pl.col("differs"))
+        st.markdown(f"**{report_diff.PART_TITLES[part]}**")
+        if rows.is_empty():
+            st.caption("两年这部分的每一格都相同。")
+            continue
+        shown_rows = pl.DataFrame(
+            {
+                "key": rows["key"],
+                "项目": rows["row"],
+                "列": rows["column"],
+                ya: [
+                    shown(s, v, r, ed_a[part])
+                    for s, v, r in zip(rows["state_a"], rows["value_a"], rows["raw_a"], strict=True)
+                ],
+                yb: [
+                    shown(s, v, r, ed_b[part])
+                    for s, v, r in zip(rows["state_b"], rows["value_b"], rows["raw_b"], strict=True)
+                ],
+                "变化": [change_text(c) for c in rows["change"]],
+                "审核发现": [audit(k) for k in rows["key"]],
+            }
+        )
+        event = st.dataframe(
+            shown_rows,
+            hide_index=True,
+            width="stretch",
+            key=f"compare_{part}_{pair}",
+            on_select="rerun",
+            selection_mode="single-row",
+            column_order=[c for c in shown_rows.columns if c != "key"],
+            column_config={
+                "项目": st.column_config.TextColumn("项目", width="large"),
+                ya: st.column_config.TextColumn(ya, alignment="right"),
+                yb: st.column_config.TextColumn(yb, alignment="right"),
+                "变化": st.column_config.TextColumn("变化", alignment="right"),
+            },
+        )
+        picked = event.selection.rows  # type: ignore[union-attr]
+        if picked and 0 <= picked[0] < rows.height:
+            key = rows["key"][picked[0]]
+            left, right = st.columns(2)
+            for column, side in ((left, a), (right, b)):
+                with column:
+                    source_panel(side, q(queries.report_fact_sources, side["report_id"]), key)
+    st.markdown("**两年报告各自的审核发现**")
+    for column, (side, _, side_found) in zip(st.columns(2), sides, strict=True):
+        with column:
+            st.markdown(f"{side['year']}年（{side_found.height} 条）")
+            if side_found.is_empty():
+                st.success("数字彼此一致：没有审核发现。", icon=":material/check_circle:")
+            else:
+                st.dataframe(
+                    findings_frame(side_found),
+                    hide_index=True,
+                    width="stretch",
+                    column_config=FINDING_COLUMNS,
+                    key=f"compare_findings_{side['report_id'][:12]}",
+                )
+
 
 ctx = current()
 sel = ctx.sel
@@ -130,6 +438,8 @@ tabs = st.tabs(
         "三、依申请公开",
         "四、复议诉讼",
         f"审核发现（{found.height}）" + (" ⚠" if errors else ""),
+        "年度对比",
+        "数字出处",
         "正文中的数字",
         "原文",
     ]
@@ -154,28 +464,13 @@ with tabs[3]:
         st.success("这份报告的数字彼此一致：没有审核发现。", icon=":material/check_circle:")
     else:
         st.dataframe(
-            found.with_columns(
-                pl.col("rule")
-                .map_elements(labels.rule_title, return_dtype=pl.String)
-                .alias("title"),
-                pl.col("severity").replace_strict(labels.SEVERITIES, default=None),
-                pl.col("cells")
-                .list.eval(pl.element().map_elements(labels.metric_label, return_dtype=pl.String))
-                .list.join("；"),
-            ).select("rule", "title", "severity", "message", "expected", "actual", "cells"),
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "rule": "规则",
-                "title": "检查内容",
-                "severity": "级别",
-                "message": st.column_config.TextColumn("说明", width="large"),
-                "expected": "应为",
-                "actual": "填报",
-                "cells": "涉及单元格",
-            },
+            findings_frame(found), hide_index=True, width="stretch", column_config=FINDING_COLUMNS
         )
 with tabs[4]:
+    year_comparison(head, facts, found, years_of)
+with tabs[5]:
+    cell_sources(head, facts, report_diff.table_editions(head["table_editions"], head["edition"]))
+with tabs[6]:
     prose = q(queries.report_prose, rid)
     if prose.is_empty():
         st.info("第一部分正文中没有找到写明数量的句子。", icon=":material/search:")
@@ -192,7 +487,7 @@ with tabs[4]:
                 "sentence": st.column_config.TextColumn("原句", width="large"),
             },
         )
-with tabs[5]:
+with tabs[7]:
     text = q(queries.report_text, rid)
     if text:
         st.caption(f"导入时从源文件读出的文本（{fmt.num(len(text))} 字）。")
