@@ -212,7 +212,8 @@ def _draw_report(c) -> None:
 
 def _built_pdf(draw, rotate: int = 0) -> bytes:
     """One A4 page drawn by ``draw``; with ``rotate`` the page carries ``/Rotate`` and its
-    content is turned back, so it displays exactly like the unrotated page."""
+    content is turned back, so it displays exactly like the unrotated page. (reportlab takes
+    ``pagesize`` as the page as displayed and turns the media box itself for 90 and 270.)"""
     from reportlab.lib.pagesizes import A4
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
@@ -221,7 +222,7 @@ def _built_pdf(draw, rotate: int = 0) -> bytes:
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
     width, height = A4
     buffer = io.BytesIO()
-    c = canvas.Canvas(buffer, pagesize=(width, height) if rotate % 180 == 0 else (height, width))
+    c = canvas.Canvas(buffer, pagesize=(width, height))
     if rotate:
         c.setPageRotation(rotate)
         c.translate(*{90: (height, 0), 180: (width, height), 270: (0, width)}[rotate])
@@ -243,6 +244,16 @@ def test_rotated_page_reads_like_an_upright_one(rotate: int) -> None:
     plain = read_bytes(_built_pdf(_draw_report), "plain.pdf")
     turned = read_bytes(_built_pdf(_draw_report, rotate), "rotated.pdf")
     assert turned.blocks == plain.blocks
+    # and every cell is where the upright page has it, on the page
+    boxes = [
+        [[c.origin.box for c in row] for row in b.cells]
+        for doc in (plain, turned)
+        for b in doc.blocks
+        if isinstance(b, Table)
+    ]
+    flat = [(a, b) for ra, rb in zip(*boxes, strict=True) for a, b in zip(ra, rb, strict=True)]
+    assert all(max(abs(x - y) for x, y in zip(a, b, strict=True)) < 0.1 for a, b in flat)
+    assert all(0 <= a[0] < a[2] <= 595.3 and 0 <= a[1] < a[3] <= 841.9 for a, _ in flat)
 
 
 def test_table_and_text_inside_a_scaled_form_xobject() -> None:

@@ -11,7 +11,6 @@ on the rendered pixels.
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import shutil
@@ -37,7 +36,7 @@ from pipelines.ingest import ingest
 from pipelines.readers import read_bytes
 from pipelines.warehouse import open_readonly
 from tests.helpers import CORPUS, SAMPLES
-from tests.test_pdf_docx import _draw_report
+from tests.test_pdf_docx import _built_pdf, _draw_report
 from tests.warehouse_helpers import seed_as, write
 
 APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
@@ -384,28 +383,9 @@ def test_the_page_is_rendered_with_the_cell_framed(con: duckdb.DuckDBPyConnectio
 
 
 def upright_pdf(rotate: int) -> bytes:
-    """``_draw_report``'s page (a paragraph and a ruled table) carrying ``/Rotate`` with its
-    content turned back, so it displays exactly like the upright page. As
-    ``tests/test_pdf_docx._built_pdf`` does, except that reportlab takes ``pagesize`` as the
-    page as displayed and turns the media box itself for 90 and 270: given the displayed
-    size, the turned content lands on the page in all four cases."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfgen import canvas
-
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    width, height = A4
-    buffer = io.BytesIO()
-    c = canvas.Canvas(buffer, pagesize=(width, height))
-    if rotate:
-        c.setPageRotation(rotate)
-        c.translate(*{90: (height, 0), 180: (width, height), 270: (0, width)}[rotate])
-        c.rotate(rotate)
-    _draw_report(c)
-    c.showPage()
-    c.save()
-    return buffer.getvalue()
+    """``_draw_report``'s page (a paragraph and a ruled table), with ``/Rotate`` and its
+    content turned back: it displays exactly like the upright page."""
+    return _built_pdf(_draw_report, rotate)
 
 
 @pytest.mark.parametrize("rotate", [90, 180, 270])
