@@ -67,7 +67,8 @@ def main() -> None:
         ]
         for group, entries in PAGES.items()
     }
-    nav = st.navigation(pages)
+    # every page listed: a collapsed menu would say "View 3 more", in English
+    nav = st.navigation(pages, expanded=True)
     urlparams.keep_only(nav.url_path)
     sel, names = sidebar.render(options)
     every_year = db.q(queries.scope_summary, replace(sel, same_organs=True))

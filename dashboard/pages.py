@@ -12,6 +12,7 @@ PAGES: dict[str, list[tuple[str, str, str, str]]] = {
         ("views/trends.py", "申请趋势", ":material/trending_up:", "trends"),
         ("views/outcomes.py", "办理结果", ":material/donut_large:", "outcomes"),
         ("views/compare.py", "地区比较", ":material/leaderboard:", "compare"),
+        ("views/map.py", "地区地图", ":material/map:", "map"),
         ("views/active.py", "主动公开", ":material/campaign:", "active"),
         ("views/review.py", "复议诉讼", ":material/gavel:", "review"),
     ],

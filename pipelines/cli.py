@@ -191,6 +191,58 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 1 if summary.failed else 0
 
 
+def cmd_fetch(args: argparse.Namespace) -> int:
+    from pipelines import fetch
+    from pipelines.warehouse import WarehouseError
+
+    options = fetch.Options(
+        rate=args.rate,
+        timeout=args.timeout,
+        retries=args.retries,
+        backoff=args.backoff,
+        max_bytes=int(args.max_mb * 1024 * 1024) if args.max_mb else fetch.MAX_BYTES,
+    )
+    try:
+        run = fetch.run(
+            Path(args.urls),
+            Path(args.db),
+            into=Path(args.into),
+            options=options,
+            workers=args.workers,
+            progress=not args.quiet,
+            prefer_newer=args.prefer_newer,
+        )
+    except (WarehouseError, ReportError) as exc:
+        print(f"xxgk: {exc}", file=sys.stderr)
+        return 2
+    counts = {s: sum(o.status == s for o in run.outcomes) for s in ("fetched", "unchanged")}
+    failed_fetch = [o for o in run.outcomes if o.status == "failed"]
+    print(
+        f"下载：已下载 {counts['fetched']}，未变化 {counts['unchanged']}，"
+        f"失败 {len(failed_fetch) + len(run.bad_lines)} → {args.into}"
+    )
+    for number, reason, _ in run.bad_lines:
+        print(f"  失败 第{number}行: {reason}")
+    for o in failed_fetch:
+        print(f"  失败 {o.line.url}: {o.reason}")
+    summary = run.summary
+    if summary is not None:
+        print(
+            f"导入：新增 {summary.new}，更新 {summary.updated}，未变 {summary.unchanged}，"
+            f"失败 {len(summary.failed)}；跨年度核对发现 {summary.cross_year_findings} 条 "
+            f"→ {args.db}"
+        )
+        for outcome, path, reason in run.ingest_failures:
+            print(f"  失败 {outcome.url if outcome else path}: {reason}")
+        for path, reason in summary.held:
+            print(f"  未替换 {path}: {reason}")
+        for path, organ in summary.ambiguous:
+            print(
+                f"  地区待定 {path}: “{organ}”有多个同名地区，请在 manifest.csv 中指定 region_code"
+            )
+    return 1 if run.failed else 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from pipelines.export import export
     from pipelines.filters import Filters
@@ -324,6 +376,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--quiet", action="store_true", help="不显示进度条")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser(
+        "fetch", help="从政府网站下载报告及其附件并导入仓库 / download reports and load them"
+    )
+    p.add_argument("urls", metavar="URLS.txt", help="网址列表：每行一个网址，可跟 机关、年度")
+    _add_db(p)
+    p.add_argument(
+        "--into", default="data/fetched", help="下载文件的存放文件夹（默认 data/fetched）"
+    )
+    p.add_argument(
+        "--rate", type=float, default=1.0, help="同一网站两次请求的最短间隔秒数（默认 1）"
+    )
+    p.add_argument("--timeout", type=float, default=30.0, help="等待响应的秒数（默认 30）")
+    p.add_argument("--retries", type=int, default=3, help="连接失败、超时、5xx、429 时重试次数")
+    p.add_argument("--backoff", type=float, default=1.0, help="首次重试前等待秒数，之后每次加倍")
+    p.add_argument(
+        "--max-mb", type=float, help="单个文件的大小上限（MB，默认按格式：网页 16、PDF 64）"
+    )
+    p.add_argument("--workers", type=int, help="并行解析进程数（默认：CPU 核数；0：不另开进程）")
+    p.add_argument(
+        "--prefer-newer",
+        action="store_true",
+        help="同一机关同一年度的新文件总是取代现行版本（默认：单元格更少的新文件不取代）",
+    )
+    p.add_argument("--quiet", action="store_true", help="不显示导入进度条")
+    p.set_defaults(func=cmd_fetch)
 
     p = sub.add_parser("export", help="把筛选后的数据导出为文件 / export the data")
     p.add_argument("out", metavar="OUT", help="文件（.parquet、.csv、.xlsx）或 --by-year 的文件夹")

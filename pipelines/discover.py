@@ -15,6 +15,7 @@ neither, so one such name cannot stop a batch.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,7 @@ SUPPORTED = frozenset(
     {".txt", ".text", ".md", ".htm", ".html", ".shtml", ".xhtml", ".pdf", ".docx", ".doc", ".wps"}
 )
 MANIFEST_NAME = "manifest.csv"
+_FETCH_SIDECAR = re.compile(r"[0-9a-f]{64}\.json")
 
 
 def display_path(path: str | Path) -> str:
@@ -116,5 +118,5 @@ def _walk(
             manifest.load(Path(entry.path))
         elif os.path.splitext(entry.name)[1].lower() in SUPPORTED:
             files.append(entry.path)
-        else:
+        elif not _FETCH_SIDECAR.fullmatch(entry.name):  # `xxgk fetch`'s record of a download
             found.unsupported += 1

@@ -6,7 +6,9 @@ name also matches that name in other folders) or an ``organ`` (as printed), and 
 report a year) and ``organ_kind`` (government / department). In a file row, ``organ``
 sets the organ for that file: for a title that names none or cannot be read (机关不详), or
 names it wrongly. It is taken as written, not held to the shape of a title's organ, since
-it is what settles the names that shape refuses. A ``manifest.csv`` inside an ingested
+it is what settles the names that shape refuses. A file row may also carry ``url``, where
+the file was downloaded from (``xxgk fetch`` writes such rows beside the files it stores),
+which the warehouse keeps as ``reports.source_url``. A ``manifest.csv`` inside an ingested
 folder is read automatically.
 
 A row that cannot be right (an unknown division code, a year outside the years reports
@@ -39,6 +41,24 @@ def last_year() -> int:
 _YEAR = re.compile(r"[0-9]{4}")  # ASCII digits only: int("１２３") would read full-width ones
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 MAX_ORGAN = 100
+MAX_URL = 2000
+_URL = re.compile(r"https?://[^\s/?#]+[^\s]*", re.IGNORECASE)
+
+
+def check_organ(organ: str) -> str | None:
+    """Why ``organ`` cannot be an organ's name as a manifest gives it, or None."""
+    if len(organ) > MAX_ORGAN or _CONTROL.search(organ):
+        return f"机关名称（organ）含控制字符或超过{MAX_ORGAN}字 / bad organ"
+    return None
+
+
+def check_url(url: str) -> str | None:
+    """Why ``url`` cannot be where a report was downloaded from, or None."""
+    if len(url) > MAX_URL:
+        return f"网址超过 {MAX_URL} 个字符 / url too long"
+    if _CONTROL.search(url) or not _URL.fullmatch(url):
+        return "网址应以 http:// 或 https:// 开头，且不含空白或控制字符 / bad url"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +68,13 @@ class Entry:
     organ_kind: str | None = None
     error: str | None = None  # the row is wrong: the reports it speaks for fail with this
     organ: str | None = None  # file rows only: the organ that published the file
+    url: str | None = None  # file rows only: where the file was downloaded from
+
+    @property
+    def only_url(self) -> bool:
+        """The row says where the file came from and nothing about who published it, so a
+        report already loaded need not be read again for it."""
+        return not (self.region_code or self.year or self.organ_kind or self.error or self.organ)
 
 
 class ManifestError(ReportError):
@@ -105,6 +132,11 @@ class Manifest:
                         error=f"清单 {path.name} 第{n}行：年度（year）只能写在按文件（file）"
                         "指定的行里 / year only with a file row"
                     )
+                if entry.url is not None and not entry.error:
+                    entry = Entry(
+                        error=f"清单 {path.name} 第{n}行：网址（url）只能写在按文件（file）"
+                        "指定的行里 / url only with a file row"
+                    )
                 self.by_organ[row["organ"]] = entry
             elif any(row.values()):
                 self.problems.append(
@@ -114,8 +146,8 @@ class Manifest:
     @staticmethod
     def _entry(row: dict[str, str], codes: dict, file_row: bool) -> Entry:
         organ = row.get("organ", "") if file_row else ""  # an organ row's organ is its key
-        if len(organ) > MAX_ORGAN or _CONTROL.search(organ):
-            return Entry(error=f"机关名称（organ）含控制字符或超过{MAX_ORGAN}字 / bad organ")
+        if reason := check_organ(organ):
+            return Entry(error=reason)
         code = row.get("region_code") or None
         if code and code not in codes:
             return Entry(error=f"行政区划代码 {code} 不存在 / unknown division code")
@@ -130,7 +162,10 @@ class Manifest:
         kind = row.get("organ_kind") or None
         if kind and kind not in KINDS:
             return Entry(error="机关类型应为 government 或 department / bad organ_kind")
-        return Entry(code, year, kind, organ=organ or None)
+        url = row.get("url") or None
+        if url and (reason := check_url(url)):
+            return Entry(error=reason)
+        return Entry(code, year, kind, organ=organ or None, url=url)
 
     def for_file(self, path: str) -> Entry | None:
         return self.by_file.get(os.path.abspath(path)) or self.by_name.get(os.path.basename(path))

@@ -89,6 +89,7 @@ class Prepared:
     warnings: list[str] = field(default_factory=list)
     ambiguous: bool = False
     is_demo: bool = False
+    url: str | None = None  # where the file was downloaded from (a manifest's ``url``)
 
 
 Result = Prepared | Unchanged | Failure
@@ -130,7 +131,8 @@ def prepare(path: str) -> Result:
         digest = hashlib.sha256(data).digest()
         report_id = digest.hex()
         ctx = _context
-        if digest in ctx.known and digest not in ctx.reread and not ctx.manifest.for_file(path):
+        entry = ctx.manifest.for_file(path)
+        if digest in ctx.known and digest not in ctx.reread and (entry is None or entry.only_url):
             return Unchanged(shown, report_id)
         doc = read_bytes(data, shown)
         del data
@@ -367,4 +369,5 @@ def _pack(report: Report, path: str, shown: str, report_id: str, text: str) -> R
         warnings=warnings,
         ambiguous=status == "ambiguous",
         is_demo=_context.is_demo,
+        url=(_context.manifest.for_file(path) or Entry()).url,
     )

@@ -48,6 +48,30 @@ _FINDINGS = pa.schema(
         ("scope", pa.string()),
     ]
 )
+# The columns of ``reports`` a batch writes, typed: a column that is NULL in every row of a
+# chunk (``source_url`` when nothing was fetched) would otherwise arrive as Arrow's null type.
+_REPORTS = pa.schema(
+    [
+        ("report_id", pa.string()),
+        ("organ_id", pa.string()),
+        ("organ", pa.string()),
+        ("year", pa.int32()),
+        ("edition", pa.string()),
+        ("table_editions", pa.string()),
+        ("source_path", pa.string()),
+        ("format", pa.string()),
+        ("parser_version", pa.string()),
+        ("ingested_at", pa.timestamp("us")),
+        ("batch_id", pa.string()),
+        ("status", pa.string()),
+        ("superseded_by", pa.string()),
+        ("is_demo", pa.bool_()),
+        ("warnings", pa.list_(pa.string())),
+        ("has_errors", pa.bool_()),
+        ("cells", pa.int32()),
+        ("source_url", pa.string()),
+    ]
+)
 _PROSE = pa.schema(
     [
         ("report_id", pa.string()),
@@ -232,9 +256,11 @@ class BatchWriter:
                     "warnings": it.warnings,
                     "has_errors": it.has_errors,
                     "cells": it.cells,
+                    "source_url": it.url,
                 }
                 for it, (status, by) in zip(items, plan.statuses, strict=True)
-            ]
+            ],
+            schema=_REPORTS,
         )
         con.execute("INSERT INTO reports BY NAME SELECT * FROM new_reports")
         new_facts = pa.Table.from_batches([it.facts for it in items], schema=FACT_SCHEMA)  # noqa: F841
@@ -310,14 +336,15 @@ class BatchWriter:
             self.current[new_key] = Current(it.report_id, int(cells or 0), bool(is_demo))
             self.con.execute(
                 "UPDATE reports SET organ_id = ?, organ = ?, year = ?, warnings = ?, "
+                "source_url = coalesce(?, source_url), "
                 "status = 'current', superseded_by = NULL WHERE report_id = ?",
-                [it.organ_id, it.organ, it.year, it.warnings, it.report_id],
+                [it.organ_id, it.organ, it.year, it.warnings, it.url, it.report_id],
             )
         else:
             self.con.execute(
-                "UPDATE reports SET organ_id = ?, organ = ?, year = ?, warnings = ? "
-                "WHERE report_id = ?",
-                [it.organ_id, it.organ, it.year, it.warnings, it.report_id],
+                "UPDATE reports SET organ_id = ?, organ = ?, year = ?, warnings = ?, "
+                "source_url = coalesce(?, source_url) WHERE report_id = ?",
+                [it.organ_id, it.organ, it.year, it.warnings, it.url, it.report_id],
             )
         row = _organ_row(it)
         self.con.execute("DELETE FROM organs WHERE organ_id = ?", [it.organ_id])

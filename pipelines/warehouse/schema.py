@@ -145,6 +145,18 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE facts ADD COLUMN source_row SMALLINT;
     ALTER TABLE facts ADD COLUMN source_col SMALLINT;
     """,
+    # 6: where a report was downloaded from (``xxgk fetch``, or a manifest's ``url``); NULL
+    # for a file read from disk. ``current_reports`` is ``reports.*`` plus its organ's
+    # columns and each batch inserts into it by position, so it is made again here with the
+    # new column in its place (its rows are what they were).
+    """
+    ALTER TABLE reports ADD COLUMN source_url VARCHAR;
+    CREATE OR REPLACE TABLE current_reports AS
+    SELECT r.*, o.kind AS organ_kind, o.region_code, o.province, o.city, o.county,
+           o.region_status
+    FROM reports r JOIN organs o USING (organ_id)
+    WHERE r.status = 'current';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
