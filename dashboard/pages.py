@@ -15,11 +15,14 @@ PAGES: dict[str, list[tuple[str, str, str, str]]] = {
         ("views/map.py", "地区地图", ":material/map:", "map"),
         ("views/active.py", "主动公开", ":material/campaign:", "active"),
         ("views/review.py", "复议诉讼", ":material/gavel:", "review"),
+        ("views/peers.py", "同级对标", ":material/groups:", "peers"),
+        ("views/watch.py", "关注清单", ":material/flag:", "watch"),
     ],
     "数据": [
         ("views/quality.py", "数据质量", ":material/fact_check:", "quality"),
         ("views/report.py", "报告详情", ":material/description:", "report"),
         ("views/download.py", "数据下载", ":material/download:", "download"),
+        ("views/briefing.py", "一键简报", ":material/summarize:", "briefing"),
     ],
 }
 PAGE_FILES: tuple[str, ...] = tuple(page[0] for group in PAGES.values() for page in group)

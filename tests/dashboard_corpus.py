@@ -227,3 +227,132 @@ def build_test_warehouse(tmp: Path) -> Path:
     write_corpus(demo, DEMO_ORGANS, seed=11)
     ingest([demo], db, is_demo=True, progress=False)
     return db
+
+
+# ---------------------------------------------------------------------------------------------
+# Hand-chosen figures: the peer benchmark and the watch list
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """One report's numbers, chosen by hand so a person can check every result.
+
+    All requests are 自然人's; those neither granted nor partly granted are 本机关不掌握, except
+    ``carried_forward``, which is carried into next year (结转下年度) instead of decided.
+    ``review`` and ``litigation`` (未经复议直接起诉) are 维持, 纠正, 其他, 尚未审结.
+    """
+
+    received: int
+    granted: int
+    partial: int = 0
+    review: tuple[int, int, int, int] = (0, 0, 0, 0)
+    litigation: tuple[int, int, int, int] = (0, 0, 0, 0)
+    carried_forward: int = 0
+    zero_total: bool = False  # （七）总计 printed as zeros: audit errors H1 and H2
+
+
+def spec_figures(spec: Spec) -> Figures:
+    natural = dict.fromkeys(_OUTCOMES, 0)
+    natural.update(
+        new_received=spec.received,
+        granted=spec.granted,
+        partial=spec.partial,
+        not_held=spec.received - spec.granted - spec.partial - spec.carried_forward,
+    )
+    legal = dict.fromkeys((*_OUTCOMES, "new_received"), 0)
+    review = [*spec.review, sum(spec.review), *spec.litigation, sum(spec.litigation), 0, 0, 0, 0, 0]
+    active = {label: [1, 1, 10] for label in _ACTIVE_LABELS}
+    return Figures(natural, legal, review, active, 100, spec.zero_total)
+
+
+def render_spec(spec: Spec, organ: str, year: int) -> str:
+    """``render`` for a hand-chosen report, with its 结转下年度 row filled in."""
+    text = render(spec_figures(spec), organ, year)
+    label = "四、结转下年度继续办理"
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if line.startswith(label) and spec.carried_forward:
+            lead = re.match(rf"^{label}(\t+)", line)
+            cells = _cells(spec.carried_forward, 0)
+            lines[i] = label + (lead.group(1) if lead else "\t") + "\t".join(map(str, cells))
+    return "\n".join(lines)
+
+
+_HUAIAN = "江苏省/淮安市"
+_COUNTIES = ("清江浦区", "淮阴区", "淮安区", "洪泽区", "涟水县", "盱眙县", "金湖县")
+_CITIES = ("淮安市", "宿迁市", "盐城市", "扬州市", "镇江市", "泰州市")
+_R, _L = "review", "litigation"
+
+
+def peer_corpus() -> dict[str, tuple[str, dict[int, Spec]]]:
+    """Organ (as printed) → (region folder, year → its report), 2021–2024, in 江苏省.
+
+    - the education bureaux of 淮安市's seven districts and counties (县级 教育局, 7):
+      淮安区 jumps from 10 to 80 requests (×8, 2022), 洪泽区 falls from 210 to 20 (×0.095,
+      2023), 涟水县 grants about 15% where the others grant 80%, 盱眙县 has no 2023 report,
+      金湖县 prints a zero 总计 in 2024 (audit errors), 清江浦区 carries 4 requests into 2023
+      that its 2023 report does not take over (S1). In 2024 every one has at least 30
+      concluded reviews and lawsuits: 洪泽区 lost 20 of 50 reviews, 淮阴区 15 of 35 lawsuits;
+    - three county 财政局 (a group of three: under the small-N guard), 盱眙县's with a 10%
+      公开率, 涟水县's from 2 to 12 requests (×6 on a small base), 金湖县's stopping after 2022;
+    - six city 教育局 (each with five peers, exactly the guard's minimum);
+    - two county governments, one city government and two general offices printed as
+      政府办 and 人民政府办公室 (one kind), for 2023–2024.
+    """
+    out: dict[str, tuple[str, dict[int, Spec]]] = {}
+
+    def rates(received: list[int | None], share: float, **last: object) -> dict[int, Spec]:
+        specs = {}
+        for year, n in zip(range(2021, 2025), received, strict=True):
+            if n is not None:
+                specs[year] = Spec(n, round(n * share))
+        if last:
+            year = max(specs)
+            specs[year] = replace_spec(specs[year], **last)
+        return specs
+
+    edu = {
+        "清江浦区": rates([40, 44, 48, 52], 0.8, review=(30, 1, 0, 0), litigation=(30, 0, 0, 0)),
+        "淮阴区": rates([60, 62, 64, 66], 0.8, review=(30, 2, 0, 0), litigation=(20, 15, 0, 0)),
+        "淮安区": rates([10, 80, 85, 90], 0.8, review=(31, 1, 0, 0), litigation=(30, 1, 0, 0)),
+        "洪泽区": rates([200, 210, 20, 30], 0.8, review=(30, 20, 0, 0), litigation=(30, 0, 0, 0)),
+        "涟水县": rates([35, 36, 37, 38], 0.15, review=(32, 0, 0, 0), litigation=(31, 0, 0, 0)),
+        "盱眙县": rates([50, 52, None, 56], 0.8, review=(30, 1, 0, 0), litigation=(30, 1, 0, 0)),
+        "金湖县": rates(
+            [45, 46, 47, 48], 0.8, review=(30, 0, 0, 0), litigation=(30, 0, 0, 0), zero_total=True
+        ),
+    }
+    edu["清江浦区"][2022] = replace_spec(edu["清江浦区"][2022], carried_forward=4)
+    for county, specs in edu.items():
+        out[f"{county}教育局"] = (_HUAIAN, specs)
+    out["涟水县财政局"] = (_HUAIAN, rates([2, 12, 13, 14], 0.5))
+    out["盱眙县财政局"] = (_HUAIAN, rates([40, 40, 40, 40], 0.1))
+    out["金湖县财政局"] = (_HUAIAN, rates([60, 60, None, None], 0.85))
+    for i, city in enumerate(_CITIES):
+        out[f"{city}教育局"] = (f"江苏省/{city}", rates([100 + 10 * i] * 4, 0.7 + 0.02 * i))
+    two_years = [None, None, 70, 75]
+    out["洪泽区人民政府"] = (_HUAIAN, rates(two_years, 0.6))
+    out["金湖县人民政府"] = (_HUAIAN, rates(two_years, 0.6))
+    out["淮安市人民政府"] = (_HUAIAN, rates([None, None, 300, 320], 0.6))
+    out["涟水县政府办"] = (_HUAIAN, rates(two_years, 0.6))
+    out["盱眙县人民政府办公室"] = (_HUAIAN, rates(two_years, 0.6))
+    return out
+
+
+def replace_spec(spec: Spec, **changes: object) -> Spec:
+    from dataclasses import replace
+
+    return replace(spec, **changes)  # type: ignore[arg-type]
+
+
+def build_peer_warehouse(tmp: Path) -> Path:
+    """A warehouse of ``peer_corpus`` only, through the real ingest."""
+    db = tmp / "peers.duckdb"
+    folder = tmp / "peer_reports"
+    for organ, (region, specs) in peer_corpus().items():
+        for year, spec in specs.items():
+            write(folder / region / organ / f"{year}.txt", render_spec(spec, organ, year))
+    summary = ingest([folder], db, progress=False)
+    assert not summary.failed, summary.failed
+    return db
