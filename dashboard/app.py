@@ -17,7 +17,7 @@ if __package__ in (None, ""):  # run as a script by `streamlit run`: make the pr
 import duckdb
 import streamlit as st
 
-from dashboard import db, queries, safe, sidebar, urlparams
+from dashboard import auth, db, queries, safe, sidebar, urlparams
 from dashboard.context import Context, publish
 from dashboard.pages import PAGES
 from pipelines.warehouse import WarehouseError
@@ -71,6 +71,7 @@ def main() -> None:
     nav = st.navigation(pages, expanded=True)
     urlparams.keep_only(nav.url_path)
     sel, names = sidebar.render(options)
+    auth.sidebar()  # 登录 / 已登录：NAME · 退出, below the filters
     every_year = db.q(queries.scope_summary, replace(sel, same_organs=True))
     publish(
         Context(

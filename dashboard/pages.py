@@ -22,6 +22,8 @@ PAGES: dict[str, list[tuple[str, str, str, str]]] = {
         ("views/quality.py", "数据质量", ":material/fact_check:", "quality"),
         ("views/report.py", "报告详情", ":material/description:", "report"),
         ("views/download.py", "数据下载", ":material/download:", "download"),
+        ("views/log.py", "操作记录", ":material/history:", "log"),
+        ("views/upload.py", "导入报告", ":material/upload_file:", "upload"),
         ("views/briefing.py", "一键简报", ":material/summarize:", "briefing"),
     ],
 }

@@ -5,9 +5,9 @@ flags hide Streamlit's developer toolbar and its English welcome lines, skip its
 statistics, and set the theme colour to the dashboard's blue (Streamlit's default red reads
 as "error" next to the red of 不予公开 and of audit errors).
 
-The dashboard has no sign-in: whoever reaches the port reads the whole warehouse. So it
-listens on the loopback address unless told otherwise (Streamlit alone would listen on every
-interface), and a wider address is said out loud on the console.
+Reading needs no sign-in (only editing does): whoever reaches the port reads the whole
+warehouse. So it listens on the loopback address unless told otherwise (Streamlit alone would
+listen on every interface), and a wider address is said out loud on the console.
 """
 
 from __future__ import annotations
@@ -80,9 +80,9 @@ def exposure_warning(host: str, port: int) -> str | None:
     if is_loopback(host):
         return None
     return (
-        f"xxgk: 警告：看板没有登录验证，监听 {host} 后，任何能连到本机 {port} 端口的人"
+        f"xxgk: 警告：查看数据无需登录，监听 {host} 后，任何能连到本机 {port} 端口的人"
         f"都能看到仓库中的全部数据。只在本机查看请去掉 --host（默认 {LOOPBACK}）。\n"
-        f"xxgk: warning: the dashboard has no sign-in; listening on {host}, anyone who can "
+        f"xxgk: warning: reading needs no sign-in; listening on {host}, anyone who can "
         f"reach port {port} can see everything in the warehouse. Leave out --host to keep "
         f"it on this machine ({LOOPBACK})."
     )

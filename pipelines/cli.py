@@ -291,6 +291,68 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _new_password(args: argparse.Namespace) -> str | None:
+    """From stdin (one line) for scripts, else typed twice without echo."""
+    import getpass
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    try:
+        first = getpass.getpass("密码 / password: ")
+        again = getpass.getpass("再输入一次 / again: ")
+    except EOFError:
+        print("xxgk: 没有读到密码（脚本请用 --password-stdin）/ no password", file=sys.stderr)
+        return None
+    if again != first:
+        print("xxgk: 两次输入的密码不一致 / the passwords differ", file=sys.stderr)
+        return None
+    return first
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    from pipelines import accounts, audit_log
+
+    db = Path(args.db)
+    users = Path(args.users) if args.users else accounts.default_path(db)
+    try:
+        if args.user_command == "list":
+            listed = accounts.listing(users)
+            for name, created in listed:
+                print(f"{name}\t{created}")
+            if not listed:
+                print(f"（没有账号）→ {users}", file=sys.stderr)
+            return 0
+        if args.user_command == "add":
+            password = _new_password(args)
+            if password is None:
+                return 1
+            existed = args.replace and accounts.check_name(args.name) in accounts.load(users)
+            name = accounts.add(users, args.name, password, replace=args.replace)
+            action, said = ("user_password", "已重设密码") if existed else ("user_add", "已添加")
+        else:
+            name = args.name.strip()
+            if not accounts.remove(users, name):
+                print(f"xxgk: 没有账号“{name}” / no such account → {users}", file=sys.stderr)
+                return 1
+            action, said = "user_remove", "已删除"
+    except accounts.AccountError as exc:
+        print(f"xxgk: {exc}", file=sys.stderr)
+        return 2
+    print(f"{said}账号 {name} → {users}")
+    try:
+        audit_log.append(
+            audit_log.journal_path(db),
+            audit_log.os_user(),
+            action,
+            name,
+            {"users_file": str(users.resolve()), "via": "cli"},
+        )
+    except OSError as exc:
+        print(f"xxgk: 警告：无法写入操作记录 / cannot write the audit log: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import os
 
@@ -439,13 +501,34 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(p)
     p.set_defaults(func=cmd_upgrade)
 
+    p = sub.add_parser("user", help="管理看板编辑人员的本地账号 / manage editors' accounts")
+    users = p.add_subparsers(dest="user_command", required=True)
+    for command, text in (
+        ("add", "添加账号（或加 --replace 重设密码）/ add an account"),
+        ("remove", "删除账号 / remove an account"),
+        ("list", "列出账号 / list the accounts"),
+    ):
+        u = users.add_parser(command, help=text)
+        if command != "list":
+            u.add_argument("name", metavar="NAME", help="账号名")
+        if command == "add":
+            u.add_argument(
+                "--password-stdin", action="store_true", help="从标准输入读取密码（一行，供脚本）"
+            )
+            u.add_argument("--replace", action="store_true", help="账号已存在时重设其密码")
+        _add_db(u)
+        u.add_argument(
+            "--users", help="账号文件（默认为仓库旁的 users.json，或环境变量 XXGK_USERS）"
+        )
+        u.set_defaults(func=cmd_user)
+
     p = sub.add_parser("serve", help="打开看板（Streamlit）/ run the dashboard")
     _add_db(p)
     p.add_argument("--port", type=int, default=8501, help="端口（默认 8501）")
     p.add_argument(
         "--host",
         default="127.0.0.1",
-        help="监听地址（默认 127.0.0.1：只有本机能打开；0.0.0.0 为所有地址，看板没有登录验证）",
+        help="监听地址（默认 127.0.0.1：只有本机能打开；0.0.0.0 为所有地址，查看数据无需登录）",
     )
     p.add_argument("--address", dest="host", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_serve)
@@ -458,7 +541,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--host",
         default="127.0.0.1",
-        help="监听地址（默认 127.0.0.1：只有本机能打开；0.0.0.0 为所有地址，看板没有登录验证）",
+        help="监听地址（默认 127.0.0.1：只有本机能打开；0.0.0.0 为所有地址，查看数据无需登录）",
     )
     p.add_argument("--address", dest="host", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     p.add_argument("--no-serve", action="store_true", help="只准备仓库，不打开看板")

@@ -607,7 +607,9 @@ def extension(data: bytes, url: str) -> str:
     return _EXTENSIONS.get(kind, ".txt")
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write beside, then rename: an ingest or a rebuild reading the folder never sees half a
+    file (shared with the dashboard's uploads, which keep files the same way)."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
         with open(tmp, "wb") as fh:
@@ -643,7 +645,7 @@ def store(into: Path, response: Response, line: Line, referrer: str | None) -> t
     sidecar = into / f"{digest}.json"
     unchanged = path.exists() and sidecar.exists()
     if not path.exists():
-        _write_atomically(path, response.body)
+        write_atomically(path, response.body)
     if not sidecar.exists():
         meta = {
             "url": response.url,
@@ -660,7 +662,7 @@ def store(into: Path, response: Response, line: Line, referrer: str | None) -> t
             "year": line.year,
         }
         text = json.dumps(meta, ensure_ascii=False, indent=1) + "\n"
-        _write_atomically(sidecar, text.encode("utf-8"))
+        write_atomically(sidecar, text.encode("utf-8"))
     return path, unchanged
 
 
@@ -668,7 +670,8 @@ MANIFEST_COLUMNS = ("file", "url", "organ", "year")
 
 
 @contextlib.contextmanager
-def _locked(into: Path) -> Iterator[None]:
+def locked(into: Path) -> Iterator[None]:
+    """Runs into one folder (two fetches, a fetch and an upload) take turns on its manifest."""
     with open(into / ".manifest.lock", "a") as lock:  # "a": a run that adds nothing touches nothing
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
@@ -678,7 +681,7 @@ def write_manifest(into: Path, outcomes: list[Outcome]) -> Path:
     """Add the stored files' rows to ``into/manifest.csv``, keeping every row and column
     already there (a person may have added ``region_code`` to settle a region)."""
     target = into / MANIFEST_NAME
-    with _locked(into):
+    with locked(into):
         rows: dict[str, dict[str, str]] = {}
         columns = list(MANIFEST_COLUMNS)
         if target.exists():
@@ -703,7 +706,7 @@ def write_manifest(into: Path, outcomes: list[Outcome]) -> Path:
             writer.writerow(row)
         data = out.getvalue().encode("utf-8-sig")
         if not (target.exists() and target.read_bytes() == data):
-            _write_atomically(target, data)
+            write_atomically(target, data)
     return target
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipelines import audit_log
 from pipelines.discover import discover
 from pipelines.errors import ReportError
 from pipelines.manifest import Manifest
@@ -55,6 +56,7 @@ def ingest(
     workers: int | None = None,
     progress: bool = True,
     prefer_newer: bool = False,
+    actor: str | None = None,
 ) -> Summary:
     """Load files and folders as one batch; publish it only if all of it went in.
 
@@ -62,9 +64,10 @@ def ingest(
     wrong (a bug, a full disk) stops the batch: nothing is published, and the cause comes
     back as one ``WarehouseError`` line, which ``xxgk ingest`` prints (exit status 2)
     instead of a traceback. ``workers=0`` parses in this process (no per-file limits).
+    ``actor`` is who the audit log names for the batch (default: the OS user).
     """
     try:
-        return _ingest(paths, db, manifest_paths, is_demo, workers, progress, prefer_newer)
+        return _ingest(paths, db, manifest_paths, is_demo, workers, progress, prefer_newer, actor)
     except (WarehouseError, ReportError):
         raise  # already a message for people
     except Exception as exc:
@@ -83,6 +86,7 @@ def _ingest(
     workers: int | None,
     progress: bool,
     prefer_newer: bool,
+    actor: str | None = None,
 ) -> Summary:
     manifest = Manifest()
     for m in manifest_paths:
@@ -158,5 +162,21 @@ def _ingest(
                 len(summary.failed),
                 summary.batch_id,
             ],
+        )
+        # in the batch's own copy: the event is published exactly when the batch is
+        audit_log.record(
+            con,
+            actor or audit_log.os_user(),
+            "ingest",
+            summary.batch_id,
+            {
+                "new": summary.new,
+                "updated": summary.updated,
+                "unchanged": summary.unchanged,
+                "failed": len(summary.failed),
+                "held": len(summary.held),
+                "files": len(found.files),
+                "demo": is_demo,
+            },
         )
     return summary

@@ -114,7 +114,7 @@ class Manifest:
         codes = gazetteer().by_code
         for n, row in enumerate(reader, start=2):
             row = {k.strip(): (v or "").strip() for k, v in row.items() if k}
-            entry = self._entry(row, codes, file_row=bool(row.get("file")))
+            entry = self.entry(row, codes, file_row=bool(row.get("file")))
             if entry.error:
                 entry = Entry(error=f"清单 {path.name} 第{n}行：{entry.error}")
             if row.get("file"):
@@ -144,7 +144,7 @@ class Manifest:
                 )
 
     @staticmethod
-    def _entry(row: dict[str, str], codes: dict, file_row: bool) -> Entry:
+    def entry(row: dict[str, str], codes: dict, file_row: bool) -> Entry:
         organ = row.get("organ", "") if file_row else ""  # an organ row's organ is its key
         if reason := check_organ(organ):
             return Entry(error=reason)

@@ -346,6 +346,38 @@ def test_report_opens_from_a_link_with_flagged_cells(
         page.close()
 
 
+def test_two_years_side_by_side_and_a_number_traced_to_its_page(
+    server: str, browser: object, warehouse: Path
+) -> None:
+    """洪泽区's 2024 PDF report: 年度对比 sets it beside 2023 cell by cell; 数字出处, with a
+    cell picked, shows the PDF page with that cell framed (an image served by the app)."""
+    from pipelines.warehouse import open_readonly
+
+    con = open_readonly(warehouse)
+    try:
+        (report_id,) = con.execute(
+            "SELECT report_id FROM current_reports WHERE source_path LIKE '%hzq_2024.pdf'"
+        ).fetchone()
+    finally:
+        con.close()
+    page = browser.new_page(viewport={"width": 1440, "height": 1000}, locale="zh-CN")
+    try:
+        page.goto(f"{server}/report?report={report_id}", wait_until="domcontentloaded")
+        _settle(page)
+        page.get_by_role("tab", name="年度对比").click()
+        page.wait_for_timeout(1500)
+        _look(page)
+        shown = page.locator('[data-testid="stMain"]').inner_text()
+        assert "2023" in shown and "2024" in shown
+        _shoot(page, "report_two_years")
+        page.get_by_role("tab", name="数字出处").click()
+        page.wait_for_timeout(1500)
+        _look(page)
+        _shoot(page, "report_source")
+    finally:
+        page.close()
+
+
 def test_a_bar_leads_to_its_report(server: str, browser: object) -> None:
     """Click an organ's bar in the ranking, follow the link, land on its report."""
     page = browser.new_page(viewport={"width": 1440, "height": 1400}, locale="zh-CN")

@@ -1,5 +1,5 @@
-"""``xxgk serve``: the dashboard has no sign-in, so it listens on this machine only unless told
-otherwise, and says out loud when it is told otherwise.
+"""``xxgk serve``: reading the dashboard needs no sign-in, so it listens on this machine only
+unless told otherwise, and says out loud when it is told otherwise.
 
 The servers here are started as users start them, through the ``xxgk`` command, and looked
 at from outside: the line it prints, the socket the kernel lists, a connection attempt.
@@ -25,7 +25,7 @@ from tests.helpers import SAMPLES
 ROOT = Path(__file__).resolve().parent.parent
 _SCRIPT = Path(sys.executable).with_name("xxgk")
 XXGK = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "pipelines.cli"]
-WARNING = "看板没有登录验证"
+WARNING = "查看数据无需登录"
 
 
 def _free_port() -> int:

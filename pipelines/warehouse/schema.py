@@ -157,6 +157,18 @@ MIGRATIONS: tuple[str, ...] = (
     FROM reports r JOIN organs o USING (organ_id)
     WHERE r.status = 'current';
     """,
+    # 7: the audit log of what batches did (``pipelines.audit_log``; the dashboard's sign-ins
+    # go to the journal beside the file, since the dashboard never writes the warehouse).
+    # Append-only by rule: nothing in xxgk updates or deletes its rows.
+    """
+    CREATE TABLE IF NOT EXISTS audit_log (
+        at_utc TIMESTAMP NOT NULL,       -- when, in UTC
+        who VARCHAR NOT NULL,            -- the OS user of a command, or an editor's name
+        action VARCHAR NOT NULL,         -- ingest, ...
+        target VARCHAR NOT NULL,         -- what it acted on: a batch id, an account ...
+        detail VARCHAR NOT NULL          -- JSON object
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
