@@ -14,7 +14,6 @@ import shutil
 import subprocess
 import sys
 import types
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -31,7 +30,6 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import briefing, briefing_charts, fmt, measures
 from dashboard.selection import Selection
-from pipelines.warehouse import open_readonly
 from tests.dashboard_corpus import build_test_warehouse
 
 APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
@@ -56,30 +54,14 @@ EVERYTHING = Selection(year_from=2019, year_to=2025)
 LATIN_FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
 
-@pytest.fixture(autouse=True)
-def _keep_main_module() -> Iterator[None]:
-    """AppTest leaves the app as ``__main__``; put the real one back (see test_dashboard)."""
-    main = sys.modules["__main__"]
-    yield
-    sys.modules["__main__"] = main
-
-
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_test_warehouse(tmp_path_factory.mktemp("briefing"))
 
 
 @pytest.fixture()
-def con(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    c = open_readonly(db)
-    yield c
-    c.close()
-
-
-@pytest.fixture()
-def app(db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("XXGK_DB", str(db))
-    return AppTest.from_file(str(APP), default_timeout=90)
+def app_timeout() -> float:
+    return 90  # the briefing page draws its charts on the first run
 
 
 @pytest.fixture(scope="module")

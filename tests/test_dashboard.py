@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -50,32 +48,9 @@ URL_SELECTION = Selection(
 )
 
 
-@pytest.fixture(autouse=True)
-def _keep_main_module() -> Iterator[None]:
-    """AppTest runs the app as ``__main__`` and leaves it in ``sys.modules``; a later
-    ``ProcessPoolExecutor`` (the ingest's forkserver) would then re-run the app in its
-    workers. Put the real ``__main__`` back after every test."""
-    main = sys.modules["__main__"]
-    yield
-    sys.modules["__main__"] = main
-
-
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_test_warehouse(tmp_path_factory.mktemp("dashboard"))
-
-
-@pytest.fixture()
-def con(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    c = open_readonly(db)
-    yield c
-    c.close()
-
-
-@pytest.fixture()
-def app(db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("XXGK_DB", str(db))
-    return AppTest.from_file(str(APP), default_timeout=60)
 
 
 def one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> object:

@@ -14,10 +14,8 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import sys
 import tempfile
 from collections import Counter
-from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -29,7 +27,6 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import colors, maps, measures, queries
 from dashboard.selection import UNKNOWN_REGION, Selection
-from pipelines.warehouse import open_readonly
 from tests.dashboard_corpus import build_test_warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,30 +51,9 @@ JIAMUSI = {
 }
 
 
-@pytest.fixture(autouse=True)
-def _keep_main_module() -> Iterator[None]:
-    """AppTest leaves the app as ``__main__``; a later ingest's forkserver would run it."""
-    main = sys.modules["__main__"]
-    yield
-    sys.modules["__main__"] = main
-
-
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_test_warehouse(tmp_path_factory.mktemp("map"))
-
-
-@pytest.fixture()
-def con(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    c = open_readonly(db)
-    yield c
-    c.close()
-
-
-@pytest.fixture()
-def app(db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("XXGK_DB", str(db))
-    return AppTest.from_file(str(APP), default_timeout=60)
 
 
 def open_map(at: AppTest, **params: str) -> AppTest:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -30,30 +28,9 @@ GAP_OPEN, GAP_CORRECT = 0.20, 0.15  # Thresholds' defaults, in shares
 MIN_DEN = 30
 
 
-@pytest.fixture(autouse=True)
-def _keep_main_module() -> Iterator[None]:
-    """AppTest leaves the app as ``__main__``; a later ingest's workers would re-run it."""
-    main = sys.modules["__main__"]
-    yield
-    sys.modules["__main__"] = main
-
-
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_peer_warehouse(tmp_path_factory.mktemp("peers"))
-
-
-@pytest.fixture()
-def con(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    c = open_readonly(db)
-    yield c
-    c.close()
-
-
-@pytest.fixture()
-def app(db: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
-    monkeypatch.setenv("XXGK_DB", str(db))
-    return AppTest.from_file(str(APP), default_timeout=60)
 
 
 def open_page(at: AppTest, page: str) -> AppTest:

@@ -14,8 +14,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,14 +42,6 @@ HZQ = "320813:人民政府"
 SHUYANG = "321322:发展和改革局"
 
 
-@pytest.fixture(autouse=True)
-def _keep_main_module() -> Iterator[None]:
-    """AppTest leaves the app as ``__main__``; a later ingest's forkserver would re-run it."""
-    main = sys.modules["__main__"]
-    yield
-    sys.modules["__main__"] = main
-
-
 def build_detail_warehouse(tmp: Path) -> Path:
     reports = tmp / "reports"
     reports.mkdir(parents=True)
@@ -70,13 +60,6 @@ def build_detail_warehouse(tmp: Path) -> Path:
 @pytest.fixture(scope="module")
 def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_detail_warehouse(tmp_path_factory.mktemp("detail"))
-
-
-@pytest.fixture()
-def con(db: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    c = open_readonly(db)
-    yield c
-    c.close()
 
 
 def report_id(con: duckdb.DuckDBPyConnection, organ_id: str, year: int) -> str:
