@@ -40,7 +40,8 @@ from typing import Any
 
 from pipelines.discover import MANIFEST_NAME, SUPPORTED
 from pipelines.errors import ReportError
-from pipelines.fetch import extension, locked, write_atomically
+from pipelines.fetch import extension
+from pipelines.kept import merge_manifest, write_atomically
 from pipelines.manifest import Manifest, ManifestError
 from pipelines.parse.model import Report
 from pipelines.paths import default_db
@@ -461,31 +462,15 @@ def store(into: Path, uploads: Sequence[Upload], editor: str) -> tuple[list[Path
         if not path.exists():
             write_atomically(path, u.data)
         paths.append(path)
-    target = into / MANIFEST_NAME
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    with locked(into):
-        rows: dict[str, dict[str, str]] = {}
-        columns = list(MANIFEST_COLUMNS)
-        if target.exists():
-            reader = csv.DictReader(target.read_text(encoding="utf-8-sig").splitlines())
-            columns += [c for c in reader.fieldnames or [] if c and c not in columns]
-            for row in reader:
-                key = (row.get("file") or "").strip() or f"\0{len(rows)}"  # organ rows kept
-                rows[key] = {k: v or "" for k, v in row.items() if k}
-        for u in uploads:
-            row = rows.setdefault(u.stored_name, {"file": u.stored_name})
-            row.update({k: v for k, v in u.fields.items() if v})
-            row.setdefault("name", _plain(u.name))
-            row["uploaded_by"] = _plain(editor)
-            row["uploaded_at"] = now
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        for row in rows.values():
-            writer.writerow(row)
-        data = out.getvalue().encode("utf-8-sig")
-        if not (target.exists() and target.read_bytes() == data):
-            write_atomically(target, data)
+    rows: dict[str, dict[str, str]] = {}
+    for u in uploads:
+        row = rows.setdefault(u.stored_name, {})
+        row.update({k: v for k, v in u.fields.items() if v})
+        row["name"] = _plain(u.name)
+        row["uploaded_by"] = _plain(editor)
+        row["uploaded_at"] = now
+    target = merge_manifest(into, MANIFEST_COLUMNS, rows, first_only=frozenset({"name"}))
     return list(dict.fromkeys(paths)), target
 
 

@@ -22,20 +22,17 @@ beside the stored files gives each file its URL (and the organ or year the list 
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
 import email.utils
-import fcntl
 import hashlib
 import html
-import io
 import ipaddress
 import json
 import os
 import re
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,8 +40,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import httpx
 
-from pipelines.discover import MANIFEST_NAME
 from pipelines.errors import ReportError
+from pipelines.kept import merge_manifest, write_atomically
 from pipelines.manifest import MAX_ORGAN, check_organ, check_url, check_year
 
 # ``_sniff``: the readers' own format sniffing, so a stored file's suffix and size cap are
@@ -607,21 +604,6 @@ def extension(data: bytes, url: str) -> str:
     return _EXTENSIONS.get(kind, ".txt")
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write beside, then rename: an ingest or a rebuild reading the folder never sees half a
-    file (shared with the dashboard's uploads, which keep files the same way)."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 @dataclass(slots=True)
 class Outcome:
     """What became of one URL of the list."""
@@ -669,45 +651,20 @@ def store(into: Path, response: Response, line: Line, referrer: str | None) -> t
 MANIFEST_COLUMNS = ("file", "url", "organ", "year")
 
 
-@contextlib.contextmanager
-def locked(into: Path) -> Iterator[None]:
-    """Runs into one folder (two fetches, a fetch and an upload) take turns on its manifest."""
-    with open(into / ".manifest.lock", "a") as lock:  # "a": a run that adds nothing touches nothing
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
-
-
 def write_manifest(into: Path, outcomes: list[Outcome]) -> Path:
-    """Add the stored files' rows to ``into/manifest.csv``, keeping every row and column
-    already there (a person may have added ``region_code`` to settle a region)."""
-    target = into / MANIFEST_NAME
-    with locked(into):
-        rows: dict[str, dict[str, str]] = {}
-        columns = list(MANIFEST_COLUMNS)
-        if target.exists():
-            reader = csv.DictReader(target.read_text(encoding="utf-8-sig").splitlines())
-            columns += [c for c in reader.fieldnames or [] if c and c not in columns]
-            for row in reader:
-                key = (row.get("file") or "").strip() or f"\0{len(rows)}"  # organ rows kept
-                rows[key] = {k: v or "" for k, v in row.items() if k}
-        for o in outcomes:
-            if o.path is None:
-                continue
-            row = rows.setdefault(o.path.name, {"file": o.path.name})
-            row["url"] = o.url or ""
-            if o.line.organ:
-                row["organ"] = o.line.organ
-            if o.line.year:
-                row["year"] = str(o.line.year)
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        for row in rows.values():
-            writer.writerow(row)
-        data = out.getvalue().encode("utf-8-sig")
-        if not (target.exists() and target.read_bytes() == data):
-            write_atomically(target, data)
-    return target
+    """Add the stored files' rows to ``into/manifest.csv``: each file's URL, and the
+    organ and year its line of the list gave."""
+    rows: dict[str, dict[str, str]] = {}
+    for o in outcomes:
+        if o.path is None:
+            continue
+        row = rows.setdefault(o.path.name, {})
+        row["url"] = o.url or ""
+        if o.line.organ:
+            row["organ"] = o.line.organ
+        if o.line.year:
+            row["year"] = str(o.line.year)
+    return merge_manifest(into, MANIFEST_COLUMNS, rows)
 
 
 # ---------------------------------------------------------------------------------------------
