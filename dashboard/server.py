@@ -5,8 +5,8 @@ are gigabytes. So the download page writes the file to disk (``download.prepare`
 to ``/xxgk/download/<token>``, which this route streams from disk. Only a token the page
 issued finds a file, and only within an hour.
 
-The heavy libraries are imported here, once, before the server accepts a connection: two
-sessions that import them at the same moment can each see a half-initialised module.
+The heavy libraries are imported here, once, before the server accepts a connection
+(``dashboard.preload``).
 """
 
 from __future__ import annotations
@@ -17,16 +17,15 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script by `streamlit run`: make the project importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import duckdb  # noqa: F401 - imported once, before serving (see above)
-import pandas  # noqa: F401
-import plotly.graph_objects  # noqa: F401
-import polars  # noqa: F401
 import streamlit as st
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from dashboard import download
+from dashboard.preload import preload
+
+preload()
 
 ROUTE = "/xxgk/download/{token}"
 

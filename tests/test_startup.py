@@ -25,6 +25,8 @@ HEAVY = (
     "charset_normalizer",
     "streamlit",
     "pandas",
+    "matplotlib",
+    "httpx",
 )
 
 
