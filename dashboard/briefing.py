@@ -233,8 +233,9 @@ def date_text(d: date | None) -> str:
 class _Builder:
     """Numbers sections, tables and figures as they are added (一、二…, 表1, 图1)."""
 
-    def __init__(self, font: briefing_charts.CjkFont | None) -> None:
+    def __init__(self, font: briefing_charts.CjkFont | None, draw_charts: bool = True) -> None:
         self.font = font
+        self.draw_charts = draw_charts
         self.sections: list[Section] = []
         self.tables = 0
         self.charts = 0
@@ -257,7 +258,7 @@ class _Builder:
     def chart(self, caption: str, draw: Callable[[briefing_charts.CjkFont], bytes]) -> Block | None:
         """A figure, numbered; None without a font (the document says why once, at the top);
         a note in its place if the font lacks a character it prints."""
-        if self.font is None:
+        if self.font is None or not self.draw_charts:
             return None
         try:
             png = draw(self.font)
@@ -283,9 +284,12 @@ def compose(
     sel: Selection,
     organ_name: str | None = None,
     font_dirs: Sequence[str | PathLike[str]] | None = None,
+    draw_charts: bool = True,
 ) -> Briefing:
     """The briefing for ``sel``. ``organ_name``: how the sidebar names a chosen organ (else
-    looked up); ``font_dirs``: where to look for a CJK font (None: the system's fonts)."""
+    looked up); ``font_dirs``: where to look for a CJK font (None: the system's fonts);
+    ``draw_charts`` False leaves the figures out (the page's preview, until asked: drawing
+    them is half of the time a national briefing takes)."""
     if sel.organ_id is not None and organ_name is None:
         organ_name = _organ_names(cur).get(sel.organ_id)
     names = {sel.organ_id: organ_name} if sel.organ_id and organ_name else {}
@@ -296,7 +300,7 @@ def compose(
     organs = int(total.get("organs") or 0)
     font = briefing_charts.find_cjk_font(font_dirs)
     chart_note = None if font is not None else NO_FONT_NOTE
-    b = _Builder(font)
+    b = _Builder(font, draw_charts)
     if not reports:
         b.section(
             "overview",

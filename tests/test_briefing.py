@@ -551,7 +551,9 @@ def test_the_page_previews_the_sections_and_offers_the_docx(
     b = briefing.compose(con, at.session_state["_xxgk_context"].sel)
     shown = [s.value for s in at.main.subheader]
     assert shown == b.headings
-    assert len(at.get("image")) == len(charts_in(b))
+    assert len(at.get("image")) == 0  # the figures are drawn for the file, or on request
+    at.toggle(key="b_charts").set_value(True).run()
+    assert len(at.get("image")) == len(charts_in(b)) == 4
 
     buttons = at.get("download_button")
     assert len(buttons) == 1 and buttons[0].proto.label == "下载简报（Word）"

@@ -2,7 +2,8 @@
 
 The preview shows the document's own blocks (``briefing.compose``, cached per warehouse
 version and selection), so what the reader checks here is what the file holds; the .docx is
-written only when the button is pressed.
+written only when the button is pressed, and its figures drawn then (in the preview only
+when asked: they are half of a national briefing's time).
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ if not ui.header("一键简报", sel, ctx.summary, ctx.names):
     st.stop()
 
 organ_name = ctx.names.get(sel.organ_id) if sel.organ_id else None
+# The figures are drawn when the file is asked for; the preview draws them on request only.
+with_charts = st.toggle("预览中显示图表", value=False, key="b_charts")
 with st.spinner("正在汇总简报……"):
-    b = q(briefing.compose, sel, organ_name)
+    b = q(briefing.compose, sel, organ_name, None, with_charts)
 
 st.caption(
     f"简报为当前侧栏所选范围的 Word 文档（{briefing.TITLE}）：主要数字与“总览”页一致，"
@@ -31,7 +34,7 @@ st.caption(
 )
 st.download_button(
     "下载简报（Word）",
-    data=lambda: briefing.to_docx(b),
+    data=lambda: briefing.to_docx(q(briefing.compose, sel, organ_name, None, True)),
     file_name=briefing.file_name(b, date.today()),
     mime=briefing.DOCX_MIME,
     type="primary",
