@@ -611,7 +611,18 @@ def report_header(cur: Cursor, report_id: str) -> pl.DataFrame:
 def report_facts(cur: Cursor, report_id: str) -> pl.DataFrame:
     return _frame(
         cur,
-        'SELECT "table", metric, applicant, value, blank, raw, unit FROM facts WHERE report_id = ?',
+        'SELECT "table", metric, applicant, value, blank, raw, unit, corrected '
+        "FROM published_facts WHERE report_id = ?",
+        [report_id],
+    )
+
+
+def report_corrections(cur: Cursor, report_id: str) -> pl.DataFrame:
+    """The report's corrections in force (人工更正), oldest first."""
+    return _frame(
+        cur,
+        "SELECT target, old_value, new_value, reason, who, at_utc FROM corrections "
+        "WHERE report_id = ? AND status = 'active' ORDER BY id",
         [report_id],
     )
 

@@ -31,6 +31,8 @@ table.xxgk td.bad {{ background: #fdecea; outline: 2px solid {colors.SEVERITY["e
 table.xxgk td.involved {{ background: #fdecea; }}
 table.xxgk td.warn {{ background: #fff8e1; outline: 2px solid {colors.SEVERITY["warning"]};
                       outline-offset: -2px; }}
+table.xxgk td.fixed {{ box-shadow: inset 0 -3px 0 #1565c0; }}
+table.xxgk span.fixed-mark {{ color: #1565c0; font-size: 11px; margin-left: 3px; }}
 p.xxgk-caption {{ font-weight: 600; margin: 8px 0 2px 0; }}
 </style>
 """
@@ -86,8 +88,10 @@ def _td(
     cells: Mapping[str, Cell],
     flagged: Mapping[str, Flag],
     colspan: int = 1,
+    corrected: Mapping[str, str] | None = None,
 ) -> str:
-    """A number cell; ``flagged`` maps a cell address to its flag (``flag_cells``)."""
+    """A number cell; ``flagged`` maps a cell address to its flag (``flag_cells``);
+    ``corrected`` a corrected cell to its note (old value, who, when, why)."""
     span = f' colspan="{colspan}"' if colspan > 1 else ""
     classes = ["num"]
     title = ""
@@ -98,14 +102,19 @@ def _td(
     else:
         value, blank, raw = cells[address]
         text = _value(value)
+        fixed = corrected is not None and address in corrected
         if blank:
-            text = _e(raw) if raw.strip() else "（空）"
+            text = _e(raw) if raw.strip() and not fixed else "（空）"
             classes.append("blank")
             title = "原表此格为空白（按空值处理，不是 0）"
     if address in flagged:
         css, message = flagged[address]
         classes.append(css)
         title = message
+    if corrected is not None and address in corrected:
+        classes.append("fixed")
+        text += '<span class="fixed-mark">已更正</span>'
+        title = corrected[address] + (f"\n{title}" if title else "")
     tip = f' title="{_e(title)}"' if title else ""
     return f'<td class="{" ".join(classes)}" data-cell="{_e(address)}"{span}{tip}>{text}</td>'
 
@@ -119,7 +128,12 @@ def _column_head(label: str, column: str) -> str:
     return label
 
 
-def active_html(edition: str, cells: Mapping[str, Cell], flagged: Mapping[str, Flag]) -> str:
+def active_html(
+    edition: str,
+    cells: Mapping[str, Cell],
+    flagged: Mapping[str, Flag],
+    corrected: Mapping[str, str] | None = None,
+) -> str:
     parts = [STYLE]
     for t in catalog.ACTIVE_TABLES[edition]:
         parts.append(f'<p class="xxgk-caption">第二十条第（{_e(t.item)}）项</p>')
@@ -131,7 +145,9 @@ def active_html(edition: str, cells: Mapping[str, Cell], flagged: Mapping[str, F
         for row_key in t.rows:
             row = catalog.ACTIVE_ROWS_BY_KEY[row_key]
             label = row.variants[0] if edition == "2021" and row.variants else row.label
-            tds = "".join(_td(f"active.{row_key}.{c}", cells, flagged) for c in t.columns)
+            tds = "".join(
+                _td(f"active.{row_key}.{c}", cells, flagged, corrected=corrected) for c in t.columns
+            )
             rows.append(f'<tr><td class="label">{_e(label)}</td>{tds}</tr>')
         parts.append(
             f'<table class="xxgk"><tr><th>{layout.CONTENT_HEAD}</th>{head}</tr>'
@@ -140,7 +156,12 @@ def active_html(edition: str, cells: Mapping[str, Cell], flagged: Mapping[str, F
     return "".join(parts)
 
 
-def _table(rows: list[layout.Row], cells: Mapping[str, Cell], flagged: Mapping[str, Flag]) -> str:
+def _table(
+    rows: list[layout.Row],
+    cells: Mapping[str, Cell],
+    flagged: Mapping[str, Flag],
+    corrected: Mapping[str, str] | None = None,
+) -> str:
     """A template grid as HTML: headers as ``th`` in the header rows (before the first number),
     labels beside numbers as ``td``."""
     out = []
@@ -150,7 +171,7 @@ def _table(rows: list[layout.Row], cells: Mapping[str, Cell], flagged: Mapping[s
         tds = []
         for c in row:
             if isinstance(c, layout.Slot):
-                tds.append(_td(c.address, cells, flagged))
+                tds.append(_td(c.address, cells, flagged, corrected=corrected))
                 continue
             span = (f' rowspan="{c.rowspan}"' if c.rowspan > 1 else "") + (
                 f' colspan="{c.colspan}"' if c.colspan > 1 else ""
@@ -166,10 +187,26 @@ def requests_html(
     other_has_subrows: bool,
     cells: Mapping[str, Cell],
     flagged: Mapping[str, Flag],
+    corrected: Mapping[str, str] | None = None,
 ) -> str:
     rows = [*layout.requests_header(), *layout.requests_body(edition, other_has_subrows)]
-    return _table(rows, cells, flagged)
+    return _table(rows, cells, flagged, corrected)
 
 
-def review_html(cells: Mapping[str, Cell], flagged: Mapping[str, Flag]) -> str:
-    return _table(layout.review_rows(), cells, flagged)
+def review_html(
+    cells: Mapping[str, Cell],
+    flagged: Mapping[str, Flag],
+    corrected: Mapping[str, str] | None = None,
+) -> str:
+    return _table(layout.review_rows(), cells, flagged, corrected)
+
+
+def correction_notes(rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """A corrected cell's tooltip: the value printed, who corrected it, when and why (plain
+    text; ``_td`` escapes it with everything else)."""
+    notes = {}
+    for r in rows:
+        old = r["old_value"] if r["old_value"] is not None else "空白"
+        when = f"{r['at_utc']:%Y-%m-%d %H:%M} UTC" if r["at_utc"] is not None else ""
+        notes[r["target"]] = f"已更正：原表为 {old}；{r['who']} 于 {when} 更正；理由：{r['reason']}"
+    return notes

@@ -22,6 +22,17 @@ from dashboard.selection import Selection
 
 REPORT_PAGE = "views/report.py"
 
+# A report's audit findings as a table (报告详情, 导入报告): column -> header.
+FINDING_COLUMNS = {
+    "rule": "规则",
+    "title": "检查内容",
+    "severity": "级别",
+    "message": st.column_config.TextColumn("说明", width="large"),
+    "expected": "应为",
+    "actual": "填报",
+    "cells": "涉及单元格",
+}
+
 
 def scope_text(sel: Selection, names: Mapping[str, str] | None = None) -> str:
     """The selection in words: "黑龙江省 · 佳木斯市 · 2019–2024年 · 政府部门"."""

@@ -291,6 +291,35 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_corrections(args: argparse.Namespace) -> int:
+    from pipelines import corrections
+    from pipelines.warehouse import WarehouseError, open_readonly
+
+    db, path = Path(args.db), Path(args.file)
+    try:
+        if args.corrections_command == "export":
+            con = open_readonly(db)
+            try:
+                n = corrections.write_csv(con, path)
+            finally:
+                con.close()
+            print(f"已导出 {n} 条更正 → {path}")
+            return 0
+        items = corrections.read_csv(path)
+        summary = corrections.apply(db, items, args.who)
+    except WarehouseError as exc:
+        print(f"xxgk: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"xxgk: {path}: 无法写入 / cannot write: {exc.strerror}", file=sys.stderr)
+        return 2
+    print(
+        f"完成：应用 {len(summary.applied)} 条更正，已存在 {summary.unchanged} 条，"
+        f"涉及 {len(summary.reports)} 份报告 → {db}"
+    )
+    return 0
+
+
 def _new_password(args: argparse.Namespace) -> str | None:
     """From stdin (one line) for scripts, else typed twice without echo."""
     import getpass
@@ -521,6 +550,20 @@ def build_parser() -> argparse.ArgumentParser:
             "--users", help="账号文件（默认为仓库旁的 users.json，或环境变量 XXGK_USERS）"
         )
         u.set_defaults(func=cmd_user)
+
+    p = sub.add_parser("corrections", help="导出或导入人工更正 / export or import corrections")
+    corr = p.add_subparsers(dest="corrections_command", required=True)
+    c = corr.add_parser("export", help="把全部更正写入 CSV 文件 / write every correction to CSV")
+    c.add_argument("file", metavar="FILE.csv")
+    _add_db(c)
+    c.set_defaults(func=cmd_corrections)
+    c = corr.add_parser(
+        "import", help="从 CSV 文件应用更正（重复导入不重复应用）/ apply corrections from CSV"
+    )
+    c.add_argument("file", metavar="FILE.csv")
+    _add_db(c)
+    c.add_argument("--who", required=True, help="更正人（记入操作记录）")
+    c.set_defaults(func=cmd_corrections)
 
     p = sub.add_parser("serve", help="打开看板（Streamlit）/ run the dashboard")
     _add_db(p)

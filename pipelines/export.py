@@ -49,8 +49,9 @@ COLUMNS = {
     "metric_label": "指标中文名",
     "applicant": "申请人类型（仅 requests 表）",
     "value": "数值；空白单元格为 null（不是 0）",
-    "blank": "原表该格是否为空白",
+    "blank": "该格是否为空白（人工更正后的）",
     "unit": "单位（金额已换算为万元）",
+    "corrected": "该格的数值是否经人工更正（原值见 xxgk.corrections 元数据与更正记录）",
 }
 REPORT_COLUMNS = tuple(list(COLUMNS)[: list(COLUMNS).index("table")])
 # The wide form is read by people in a spreadsheet: its columns are named in Chinese (the
@@ -72,7 +73,7 @@ REPORT_HEADERS = {
     "edition": "模板版本",
 }
 # the text columns, which a spreadsheet could take for a formula (the wide form's cells are numbers)
-_TEXT = frozenset(COLUMNS) - {"has_errors", "is_demo", "year", "value", "blank"}
+_TEXT = frozenset(COLUMNS) - {"has_errors", "is_demo", "year", "value", "blank", "corrected"}
 FORMS = ("long", "wide")
 FORMATS = ("parquet", "csv", "xlsx")
 EXCEL_MAX_ROWS = 1_048_575  # one row of the sheet is the header
@@ -192,13 +193,13 @@ def query(filters: Filters, form: str = "long", spreadsheet: bool = False) -> tu
         *_REPORT_EXPR,
         *((c, f'f."{c}"' if c == "table" else f"f.{c}") for c in ("table", "metric")),
         ("metric_label", "m.label"),
-        *((c, f"f.{c}") for c in ("applicant", "value", "blank", "unit")),
+        *((c, f"f.{c}") for c in ("applicant", "value", "blank", "unit", "corrected")),
     ]
     params.append(list(catalog.APPLICANT_KEYS))
     sql = f"""
 SELECT {_select(columns, spreadsheet)}
 FROM current_reports r
-JOIN facts f USING (report_id)
+JOIN published_facts f USING (report_id)
 LEFT JOIN metric_catalog m USING (metric)
 WHERE {where} AND {cells}
 ORDER BY r.year, r.region_code NULLS LAST, r.organ_id, f."table", f.metric,
@@ -221,7 +222,7 @@ def _wide(filters: Filters, spreadsheet: bool) -> tuple[str, list]:
     sql = f"""
 SELECT {_select(columns, spreadsheet, "wide")}
 FROM current_reports r
-LEFT JOIN facts f ON f.report_id = r.report_id AND {cells}
+LEFT JOIN published_facts f ON f.report_id = r.report_id AND {cells}
 WHERE {where}
 GROUP BY {", ".join(expr for _, expr in _REPORT_EXPR)}
 ORDER BY r.year, r.region_code NULLS LAST, r.organ_id"""
@@ -284,8 +285,34 @@ def metadata(
         ],
         "xxgk.columns": {header(form, k): k for k in _keys(form, filters.tables, filters.metrics)},
         "xxgk.dictionary": dictionary(form, filters.tables, filters.metrics),
+        "xxgk.corrections": corrected_cells(con, filters),
     }
     return {k: json.dumps(v, ensure_ascii=False) for k, v in meta.items()}
+
+
+def corrected_cells(con: duckdb.DuckDBPyConnection, filters: Filters) -> list[dict[str, object]]:
+    """The corrections in force in the file's reports: which cells were corrected, from what
+    to what, by whom, when and why, so a figure taken away says it is not as printed."""
+    params: list[object] = []
+    where = " AND ".join(filters.report_clauses("r", params)) or "TRUE"
+    rows = con.execute(
+        "SELECT c.report_id, c.target, c.old_value, c.new_value, c.who, "
+        "strftime(c.at_utc, '%Y-%m-%dT%H:%M:%SZ'), c.reason "
+        "FROM corrections c JOIN current_reports r USING (report_id) "
+        f"WHERE c.status = 'active' AND {where} ORDER BY c.id",
+        params,
+    ).fetchall()
+    keys = ("report_id", "cell", "old_value", "new_value", "who", "at_utc", "reason")
+    out = []
+    for row in rows:
+        entry = dict(zip(keys, row, strict=True))
+        cell = str(entry["cell"])
+        if "." in cell:  # a cell (the identity fields are the report's own columns)
+            entry["column"] = (
+                cell_header(cell) if cell.split("@")[0] in catalog.METRICS_BY_KEY else cell
+            )
+        out.append(entry)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -362,7 +389,22 @@ def _write_excel(con: duckdb.DuckDBPyConnection, filters: Filters, path: Path, f
         words.write_row(0, 0, list(entries[0]))
         for i, entry in enumerate(entries, start=1):
             words.write_row(i, 0, list(entry.values()))
+        fixed = corrected_cells(con, filters)
+        if fixed:
+            notes = book.add_worksheet("人工更正")
+            names = ("报告标识", "单元格", "原值", "更正值", "更正人", "时间（UTC）", "理由")
+            notes.write_row(0, 0, names)
+            for i, entry in enumerate(fixed, start=1):
+                cell = str(entry.get("column") or entry["cell"])
+                values = [entry["report_id"], cell, *list(entry.values())[2:7]]
+                notes.write_row(i, 0, [_sheet_text(v) for v in values])
     return written
+
+
+def _sheet_text(value: object) -> str:
+    """Text typed by people, never a formula in a spreadsheet (OWASP: a leading ``'``)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # ---------------------------------------------------------------------------------------------

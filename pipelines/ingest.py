@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines import audit_log
+from pipelines import audit_log, corrections
 from pipelines.discover import discover
 from pipelines.errors import ReportError
 from pipelines.manifest import Manifest
@@ -151,7 +151,11 @@ def _ingest(
         writer.flush()
         summary.new, summary.updated = writer.counts.new, writer.counts.updated
         summary.held, summary.failed = writer.counts.held, writer.counts.failures
-        summary.cross_year_findings = derived.refresh(con, sorted(writer.touched))
+        # corrections follow their report to a new revision, or turn stale (``corrections``)
+        touched = writer.touched | corrections.reconcile(
+            con, writer.touched, actor or audit_log.os_user()
+        )
+        summary.cross_year_findings = derived.refresh(con, sorted(touched))
         con.execute(
             "UPDATE batches SET finished_at = now(), new = ?, updated = ?, unchanged = ?, "
             "failed = ? WHERE batch_id = ?",

@@ -37,17 +37,6 @@ def findings_frame(found: pl.DataFrame) -> pl.DataFrame:
     ).select("rule", "title", "severity", "message", "expected", "actual", "cells")
 
 
-FINDING_COLUMNS = {
-    "rule": "规则",
-    "title": "检查内容",
-    "severity": "级别",
-    "message": st.column_config.TextColumn("说明", width="large"),
-    "expected": "应为",
-    "actual": "填报",
-    "cells": "涉及单元格",
-}
-
-
 def number(v: float) -> str:
     """A cell's number as printed (no 万: the reader compares it with the file)."""
     return f"{v:.15g}"
@@ -319,7 +308,7 @@ def year_comparison(
                     findings_frame(side_found),
                     hide_index=True,
                     width="stretch",
-                    column_config=FINDING_COLUMNS,
+                    column_config=ui.FINDING_COLUMNS,
                     key=f"compare_findings_{side['report_id'][:12]}",
                 )
 
@@ -430,6 +419,14 @@ cells = {
     )
 }
 flagged = report_tables.flag_cells(found.iter_rows(named=True))
+fixes = q(queries.report_corrections, rid)
+corrected = report_tables.correction_notes(fixes.iter_rows(named=True))
+if corrected:
+    st.info(
+        f"含 {len(corrected)} 处人工更正：表中标“已更正”的单元格为更正后的数值，"
+        "鼠标悬停可看原值、更正人、时间与理由。",
+        icon=":material/edit_note:",
+    )
 
 errors = found.filter(pl.col("severity") == "error").height
 tabs = st.tabs(
@@ -450,21 +447,28 @@ if flagged:
         "黄框：提示。鼠标悬停可看说明。"
     )
 with tabs[0]:
-    st.html(report_tables.active_html(editions.get("active", head["edition"]), cells, flagged))
+    st.html(
+        report_tables.active_html(
+            editions.get("active", head["edition"]), cells, flagged, corrected
+        )
+    )
 with tabs[1]:
     edition = editions.get("requests", head["edition"])
     subrows = any(
         k.startswith("outcome.other.") and not k.startswith("outcome.other.total") for k in cells
     )
-    st.html(report_tables.requests_html(edition, subrows, cells, flagged))
+    st.html(report_tables.requests_html(edition, subrows, cells, flagged, corrected))
 with tabs[2]:
-    st.html(report_tables.review_html(cells, flagged))
+    st.html(report_tables.review_html(cells, flagged, corrected))
 with tabs[3]:
     if found.is_empty():
         st.success("这份报告的数字彼此一致：没有审核发现。", icon=":material/check_circle:")
     else:
         st.dataframe(
-            findings_frame(found), hide_index=True, width="stretch", column_config=FINDING_COLUMNS
+            findings_frame(found),
+            hide_index=True,
+            width="stretch",
+            column_config=ui.FINDING_COLUMNS,
         )
 with tabs[4]:
     year_comparison(head, facts, found, years_of)

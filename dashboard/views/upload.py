@@ -26,16 +26,6 @@ GENERATION = "upload_generation"  # a new uploader widget (an empty one) after e
 PREVIEW = "upload_preview"
 FORMATS = sorted({s.lstrip(".") for s in upload.SUPPORTED} | {"zip"})
 
-FINDING_COLUMNS = {
-    "rule": "规则",
-    "title": "检查内容",
-    "severity": "级别",
-    "message": st.column_config.TextColumn("说明", width="large"),
-    "expected": "应为",
-    "actual": "填报",
-    "cells": "涉及单元格",
-}
-
 
 def findings_frame(c: upload.Candidate) -> pl.DataFrame:
     """The file's findings as 报告详情 lists them: Chinese titles, severities, cell names."""
@@ -94,7 +84,10 @@ def tables(c: upload.Candidate) -> None:
             st.success("这份报告的数字彼此一致：没有审核发现。", icon=":material/check_circle:")
         else:
             st.dataframe(
-                findings_frame(c), hide_index=True, width="stretch", column_config=FINDING_COLUMNS
+                findings_frame(c),
+                hide_index=True,
+                width="stretch",
+                column_config=ui.FINDING_COLUMNS,
             )
 
 

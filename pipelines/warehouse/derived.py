@@ -72,6 +72,26 @@ REVIEW_METRICS: tuple[str, ...] = tuple(m.key for m in catalog.METRICS if m.tabl
 ACTIVE_METRICS: tuple[str, ...] = tuple(m.key for m in catalog.METRICS if m.table == "active")
 
 
+# Fields of a report a correction may set, rather than a cell (``pipelines.corrections``).
+FIELD_TARGETS: tuple[str, ...] = ("organ", "region_code", "year")
+_FIELDS = ", ".join(f"'{t}'" for t in FIELD_TARGETS)
+
+# The facts as published: each cell with the latest active correction of it applied (the
+# ``facts`` table itself keeps what the report printed). ``corrected`` says which were.
+PUBLISHED_FACTS = f"""
+SELECT f.* REPLACE (
+           CASE WHEN c.report_id IS NULL THEN f.value
+                ELSE TRY_CAST(c.new_value AS DOUBLE) END AS value,
+           CASE WHEN c.report_id IS NULL THEN f.blank ELSE c.new_value IS NULL END AS blank),
+       c.report_id IS NOT NULL AS corrected
+FROM facts f LEFT JOIN (
+    SELECT report_id, target, arg_max(new_value, id) AS new_value
+    FROM corrections WHERE status = 'active' AND target NOT IN ({_FIELDS})
+    GROUP BY report_id, target
+) c ON c.report_id = f.report_id AND c.target = f.metric || coalesce('@' || f.applicant, '')
+"""
+
+
 def quoted(name: str) -> str:
     """A figure column's name as SQL (names hold dots and @; all come from the catalog)."""
     return '"' + name.replace('"', '""') + '"'
@@ -143,7 +163,11 @@ def create_figures_table(con: duckdb.DuckDBPyConnection) -> None:
 
 def fingerprint() -> str:
     """Changes when the derived tables' definition does: the warehouse rebuilds them then."""
-    text = figures_select("facts", "prose_counts") + CURRENT_REPORTS_SELECT + cross_year_sql("TRUE")
+    text = (
+        figures_select(f"({PUBLISHED_FACTS})", "prose_counts")
+        + CURRENT_REPORTS_SELECT
+        + cross_year_sql("TRUE")
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -305,5 +329,21 @@ def _count_cross_year(con: duckdb.DuckDBPyConnection) -> int:
 def rebuild(con: duckdb.DuckDBPyConnection) -> None:
     """Every derived table from the facts, as if every report had just been loaded."""
     create_figures_table(con)
-    con.execute(f"INSERT INTO report_figures BY NAME {figures_select('facts', 'prose_counts')}")
+    select = figures_select(f"({PUBLISHED_FACTS})", "prose_counts")
+    con.execute(f"INSERT INTO report_figures BY NAME {select}")
+
+
+def refresh_figures(con: duckdb.DuckDBPyConnection, report_ids: list[str]) -> None:
+    """The ``report_figures`` rows of ``report_ids`` again, from their published facts: what
+    a correction changes, computed by the same SQL a rebuild uses."""
+    if not report_ids:
+        return
+    con.execute("CREATE OR REPLACE TEMP TABLE xxgk_refigure (report_id VARCHAR)")
+    con.execute("INSERT INTO xxgk_refigure SELECT DISTINCT unnest(?::VARCHAR[])", [report_ids])
+    these = "report_id IN (SELECT report_id FROM xxgk_refigure)"
+    con.execute(f"DELETE FROM report_figures WHERE {these}")
+    facts = f"(SELECT * FROM ({PUBLISHED_FACTS}) WHERE {these})"
+    prose = f"(SELECT * FROM prose_counts WHERE {these})"
+    con.execute(f"INSERT INTO report_figures BY NAME {figures_select(facts, prose)}")
+    con.execute("DROP TABLE xxgk_refigure")
     refresh(con, None)

@@ -169,14 +169,33 @@ MIGRATIONS: tuple[str, ...] = (
         detail VARCHAR NOT NULL          -- JSON object
     );
     """,
+    # 8: people's corrections of a report's cells or identity (``pipelines.corrections``).
+    # The facts stay as parsed; the published values (``published_facts``, ``report_figures``)
+    # apply the active corrections on top. A row is never deleted: a correction a newer
+    # revision no longer matches turns ``stale``, one corrected again turns ``replaced``.
+    """
+    CREATE TABLE IF NOT EXISTS corrections (
+        id INTEGER NOT NULL,             -- 1, 2, ... in the order they were made
+        report_id VARCHAR NOT NULL,
+        target VARCHAR NOT NULL,         -- metric@applicant, metric, organ, region_code, year
+        old_value VARCHAR,               -- as parsed; NULL for a blank cell
+        new_value VARCHAR,               -- NULL: the cell is blank
+        reason VARCHAR NOT NULL,
+        who VARCHAR NOT NULL,
+        at_utc TIMESTAMP NOT NULL,
+        status VARCHAR NOT NULL          -- active | stale | replaced
+    );
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
-VIEWS = """
+VIEWS = f"""
+CREATE OR REPLACE VIEW published_facts AS {derived.PUBLISHED_FACTS};
+
 CREATE OR REPLACE VIEW current_facts AS
 SELECT f.*, r.organ_id, r.organ, r.organ_kind, r.region_code, r.province, r.city, r.county,
        r.year, r.edition, r.is_demo, r.has_errors, r.source_path
-FROM facts f JOIN current_reports r USING (report_id);
+FROM published_facts f JOIN current_reports r USING (report_id);
 
 CREATE OR REPLACE VIEW current_findings AS
 SELECT f.*, r.organ_id, r.organ, r.organ_kind, r.region_code, r.province, r.city, r.county,
