@@ -668,3 +668,24 @@ def report_fact_sources(cur: Cursor, report_id: str) -> pl.DataFrame:
         "source_row, source_col FROM facts WHERE report_id = ?",
         [report_id],
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Corrections (人工更正)
+# ---------------------------------------------------------------------------------------------
+
+
+def corrections_in(cur: Cursor, sel: Selection) -> int:
+    """How many corrections in force the selection's current reports have: a page whose
+    figures rest on them says so, as a reader comparing with the printed reports must know."""
+    params: list[object] = []
+    cte = _sel_cte(sel, params)
+    row = cur.execute(
+        f"""
+        WITH {cte}
+        SELECT count(*) FROM corrections c JOIN sel USING (report_id)
+        WHERE c.status = 'active'
+        """,
+        params,
+    ).fetchone()
+    return int(row[0]) if row else 0

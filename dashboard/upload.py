@@ -7,8 +7,9 @@ size limits), its identity is settled by the function an ingest settles it with
 editor settles by hand is checked by the manifest's own row rules. On confirmation the files
 are written under the upload folder (``data/uploads/`` beside the warehouse) named by their
 SHA-256, like ``xxgk fetch`` stores downloads, with a ``manifest.csv`` row each, and
-``pipelines.ingest.ingest`` loads them as one batch in a child process: the Streamlit server
-never holds the writer, and ``xxgk ingest data/uploads`` rebuilds the same warehouse.
+``pipelines.ingest.ingest`` loads them as one batch in a child process (``dashboard.jobs``):
+the Streamlit server never holds the writer, and ``xxgk ingest data/uploads`` rebuilds the
+same warehouse.
 
 This module does not import Streamlit: the child process runs it as ``python -m
 dashboard.upload JOB_DIR``, and the tests call it directly.
@@ -16,7 +17,6 @@ dashboard.upload JOB_DIR``, and the tests call it directly.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import dataclasses
 import datetime as dt
@@ -25,19 +25,17 @@ import io
 import json
 import os
 import re
-import shutil
 import stat
 import struct
-import subprocess
 import sys
 import time
-import uuid
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dashboard import jobs
 from pipelines.discover import MANIFEST_NAME, SUPPORTED
 from pipelines.errors import ReportError
 from pipelines.fetch import extension
@@ -47,7 +45,6 @@ from pipelines.parse.model import Report
 from pipelines.paths import default_db
 from pipelines.readers import MAX_BYTES
 
-ROOT = Path(__file__).resolve().parent.parent
 MiB = 1024 * 1024
 # One upload: the files dropped plus every member of their zips. A person checks each
 # preview before confirming; past a few hundred, ``xxgk ingest`` of a folder is the tool.
@@ -67,7 +64,6 @@ SETTLED = ("organ", "region_code", "year")
 # would cut its row in two. Control characters too, as the manifest refuses them.
 _BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 _DRIVE = re.compile(r"^[A-Za-z]:")
-WAIT_FOR_LOCK_SECONDS = 600.0
 # The ingest's advice for a file it cannot identify names the manifest; here the fields are it.
 _MANIFEST_ADVICE = re.compile(r"[，,]\s*请在\s*(?:清单)?[（(]?manifest\.csv[）)]?\s*中指定\s*\w+")
 
@@ -77,10 +73,7 @@ def uploads_dir(db: Path | None = None) -> Path:
     return (db or default_db()).resolve().parent / UPLOADS_NAME
 
 
-def chinese(reason: str) -> str:
-    """A pipeline reason without its English gloss (``文件为空 / the file is empty``)."""
-    head, sep, tail = reason.rpartition(" / ")
-    return head if sep and head and tail.isascii() else reason
+chinese = jobs.chinese
 
 
 # ---------------------------------------------------------------------------------------------
@@ -474,40 +467,23 @@ def store(into: Path, uploads: Sequence[Upload], editor: str) -> tuple[list[Path
     return list(dict.fromkeys(paths)), target
 
 
-@dataclass(frozen=True, slots=True)
-class Job:
-    """A batch running (or run) in a child process; its folder holds its request, its
-    progress, its log and its result."""
-
-    folder: Path
-    pid: int
-
-    @property
-    def request(self) -> dict[str, Any]:
-        return json.loads((self.folder / "job.json").read_text(encoding="utf-8"))
-
-
-def _json(path: Path, value: Any) -> None:
-    write_atomically(path, json.dumps(value, ensure_ascii=False, indent=1).encode("utf-8"))
+Job = jobs.Job
+State = jobs.State
+_json = jobs.write_json
 
 
 def start(db: Path, uploads: Sequence[Upload], editor: str, into: Path | None = None) -> Job:
-    """Store the files and start their ingest in a child process; returns at once.
-
-    A child process, not a thread: the batch's writer and its parse workers then never share
-    the Streamlit server's memory, interpreter lock or signals, and the server answers every
-    session throughout.
-    """
+    """Store the files and start their ingest in a child process (``dashboard.jobs``);
+    returns at once."""
     into = into or uploads_dir(db)
     paths, manifest = store(into, uploads, editor)
-    folder = into / JOBS_NAME / f"{dt.datetime.now():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}"
-    folder.mkdir(parents=True)
-    _prune(into / JOBS_NAME)
+    folder = jobs.new_folder(into / JOBS_NAME)
     names: dict[str, str] = {}
     for u in uploads:
         names.setdefault(u.stored_name, u.name)
-    _json(
-        folder / "job.json",
+    return jobs.spawn(
+        folder,
+        "dashboard.upload",
         {
             "db": str(db.resolve()),
             "files": [str(p) for p in paths],
@@ -516,101 +492,11 @@ def start(db: Path, uploads: Sequence[Upload], editor: str, into: Path | None = 
             "names": names,
         },
     )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), _pythonpath()]))}
-    with open(folder / "stderr.log", "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "dashboard.upload", str(folder)],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-            cwd=ROOT,
-            env=env,
-            close_fds=True,
-        )
-    _children[proc.pid] = proc
-    return Job(folder, proc.pid)
-
-
-# Started children by pid, so a finished one is reaped (``poll``) and not left a zombie.
-_children: dict[int, subprocess.Popen[bytes]] = {}
-
-
-def _pythonpath() -> str:
-    return os.environ.get("PYTHONPATH", "")
-
-
-def _prune(jobs: Path, keep_days: float = 30) -> None:
-    """Job folders are a few kilobytes of record; a month of them is kept."""
-    cutoff = time.time() - keep_days * 86400
-    for old in jobs.iterdir():
-        try:
-            if old.stat().st_mtime < cutoff and (old / "result.json").exists():
-                shutil.rmtree(old, ignore_errors=True)
-        except OSError:
-            continue
-
-
-@dataclass(frozen=True, slots=True)
-class State:
-    running: bool
-    done: int = 0
-    total: int = 0
-    waiting: bool = False  # another ingest holds the warehouse: this one waits its turn
-    result: dict[str, Any] | None = None
 
 
 def state(job: Job) -> State:
-    """Where the batch is: its progress while it runs, its result when it has ended (or an
-    error result, if the child died without writing one)."""
-    result_path = job.folder / "result.json"
-    if result_path.exists():
-        _reap(job.pid)
-        return State(False, result=json.loads(result_path.read_text(encoding="utf-8")))
-    progress: dict[str, Any] = {}
-    with contextlib.suppress(OSError, ValueError):  # not written yet, or being replaced
-        progress = json.loads((job.folder / "progress.json").read_text(encoding="utf-8"))
-    if _alive(job.pid):
-        return State(
-            True,
-            int(progress.get("done", 0)),
-            int(progress.get("total", 0)),
-            bool(progress.get("waiting")),
-        )
-    if result_path.exists():  # written between the two looks
-        return State(False, result=json.loads(result_path.read_text(encoding="utf-8")))
-    log = (job.folder / "stderr.log").read_text(encoding="utf-8", errors="replace")
-    tail = " ".join(log.strip().splitlines()[-1:])[:300]
-    return State(
-        False,
-        result={
-            "status": "failed",
-            "error": "导入进程意外退出，本批次未写入，仓库保持原样"
-            + (f"（{tail}）" if tail else ""),
-            "editor": job.request.get("editor", ""),
-        },
-    )
-
-
-def _reap(pid: int) -> None:
-    proc = _children.pop(pid, None)
-    if proc is not None:
-        proc.poll()
-
-
-def _alive(pid: int) -> bool:
-    proc = _children.get(pid)
-    if proc is not None:
-        if proc.poll() is None:
-            return True
-        _children.pop(pid, None)
-        return False
-    try:  # started by another server process, or before a reload of this module
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    """Where the batch is: its progress while it runs, its result when it has ended."""
+    return jobs.state(job, "导入进程意外退出，本批次未写入，仓库保持原样")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -673,8 +559,8 @@ def _summary(summary: Any, names: dict[str, str], editor: str) -> dict[str, Any]
 def run_job(folder: Path) -> int:
     """The child: one ``ingest`` of the stored files with the upload folder's manifest.
 
-    Another ingest holding the warehouse (the lock of ``warehouse.files.building``) is
-    waited for, up to ``WAIT_FOR_LOCK_SECONDS``: two editors confirming at once both load.
+    Another writer holding the warehouse (the lock of ``warehouse.files.building``) is
+    waited for (``jobs.when_free``): two editors confirming at once both load.
     """
     from pipelines.ingest import ingest
     from pipelines.warehouse.errors import WarehouseError
@@ -683,25 +569,18 @@ def run_job(folder: Path) -> int:
     editor = request.get("editor", "")
     log = sys.stderr
     sys.stderr = _ProgressStream(folder / "progress.json", log)
-    deadline = time.monotonic() + WAIT_FOR_LOCK_SECONDS
     try:
-        while True:
-            try:
-                summary = ingest(
-                    request["files"],
-                    Path(request["db"]),
-                    manifest_paths=[Path(request["manifest"])],
-                    progress=True,
-                    # the audit log (``pipelines.audit_log``) names the editor for the batch
-                    actor=editor,
-                )
-                break
-            except WarehouseError as exc:
-                if "another ingest is running" in str(exc) and time.monotonic() < deadline:
-                    _json(folder / "progress.json", {"done": 0, "total": 0, "waiting": True})
-                    time.sleep(2.0)
-                    continue
-                raise
+        summary = jobs.when_free(
+            folder,
+            lambda: ingest(
+                request["files"],
+                Path(request["db"]),
+                manifest_paths=[Path(request["manifest"])],
+                progress=True,
+                # the audit log (``pipelines.audit_log``) names the editor for the batch
+                actor=editor,
+            ),
+        )
         result = _summary(summary, request.get("names", {}), editor)
     except (WarehouseError, ReportError) as exc:
         result = {"status": "failed", "error": chinese(str(exc)), "editor": editor}

@@ -16,9 +16,26 @@ import re
 import polars as pl
 import streamlit as st
 
-from dashboard import fmt, labels, pdf_preview, queries, report_diff, report_tables, safe, ui
+from dashboard import (
+    correct,
+    db,
+    fmt,
+    labels,
+    pdf_preview,
+    queries,
+    report_diff,
+    report_tables,
+    safe,
+    ui,
+)
+from dashboard.auth import current_editor
 from dashboard.context import current
 from dashboard.db import q
+from pipelines.corrections import MAX_REASON, target_label
+
+FIX_JOB = "fix_job"  # the correction job of this session, with what it asked for
+FIX_CHOSEN = "fix_chosen"  # report id -> the cell last chosen in its form
+FIX_GENERATION = "fix_generation"  # a new (empty) form after each applied correction
 
 STATE_TEXT = {
     report_diff.MISSING: "未读到",
@@ -313,6 +330,193 @@ def year_comparison(
                 )
 
 
+def corrections_list(fixes: pl.DataFrame, options: dict[str, str]) -> None:
+    """The report's corrections in force, for every reader: which cell, from what to what,
+    who, when and why (typed text, shown by the table as text)."""
+    if fixes.is_empty():
+        return
+    shown_rows = pl.DataFrame(
+        {
+            "单元格": [options.get(t) or target_label(t) for t in fixes["target"]],
+            "原表": [v if v is not None else "空白" for v in fixes["old_value"]],
+            "更正为": [v if v is not None else "空白" for v in fixes["new_value"]],
+            "更正人": fixes["who"],
+            "时间（UTC）": [f"{t:%Y-%m-%d %H:%M}" for t in fixes["at_utc"]],
+            "理由": fixes["reason"],
+        }
+    )
+    st.dataframe(
+        shown_rows,
+        hide_index=True,
+        width="stretch",
+        column_config={"理由": st.column_config.TextColumn("理由", width="large")},
+    )
+
+
+@st.fragment(run_every=1.0)
+def watch_fix(job: correct.Job) -> None:
+    """The correction's job, looked at every second without rerunning the page; once it has
+    ended, the whole app reruns so every page reads the corrected warehouse."""
+    s = correct.state(job)
+    if not s.running:
+        st.rerun()
+    if s.waiting:
+        st.progress(0.0, text="另一个导入或更正正在写入仓库，本更正排队等待……")
+    else:
+        st.progress(0.5, text="正在写入更正，并重新审核这份报告……")
+    st.caption("更正在后台进程中写入，看板的其他页面照常可用；完成后这里显示结果。")
+
+
+def fix_result(asked: dict, result: dict) -> None:
+    """What became of the correction: applied, already so, or refused with the reasons."""
+    what = f"“{safe.md(asked['label'])}”"
+    new = asked["value"] if asked["value"] is not None else "空白"
+    if result.get("status") == "done":
+        if result.get("applied"):
+            st.success(
+                f"已更正：{what}改为 {safe.md(new)}（更正人 {safe.md(result.get('editor', ''))}）。"
+                "各页的数字和这份报告的审核发现已按更正后的数值更新。",
+                icon=":material/task_alt:",
+            )
+        else:
+            st.info(f"{what}已经是 {safe.md(new)}，无需更正，未写入。", icon=":material/info:")
+    elif result.get("status") == "refused":
+        st.error(
+            f"更正未应用，仓库未改变：{what} "
+            + "；".join(safe.md(p) for p in result.get("problems", [])),
+            icon=":material/block:",
+        )
+    else:
+        st.error(f"更正失败：{safe.md(result.get('error', ''))}", icon=":material/error:")
+
+
+def current_text(key: str, facts: pl.DataFrame, fixes: pl.DataFrame, head: dict) -> str:
+    """What the report shows now for ``key`` (and what it printed, when corrected)."""
+    fixed = {t: o for t, o in zip(fixes["target"], fixes["old_value"], strict=True)}
+    if key in correct.FIELD_LABELS:
+        now = {"organ": head["organ"], "region_code": head["region_code"], "year": head["year"]}
+        text = f"现为：{now[key] if now[key] is not None else '空白'}"
+    else:
+        metric, _, applicant = key.partition("@")
+        row = facts.filter(
+            (pl.col("metric") == metric)
+            & (pl.col("applicant").is_null() if not applicant else pl.col("applicant") == applicant)
+        )
+        value = row["value"][0] if row.height else None
+        text = f"现为：{number(value) if value is not None else '空白'}"
+    if key in fixed:
+        text += f"（已更正，原表为 {fixed[key] if fixed[key] is not None else '空白'}）"
+    return text
+
+
+def corrections_panel(head: dict, facts: pl.DataFrame, fixes: pl.DataFrame, flagged: dict) -> None:
+    """人工更正: the list for everyone; the form for a signed-in editor only. Nothing but the
+    form's submit button, in a session an editor signed in to, starts a correction."""
+    rid = head["report_id"]
+    cells = {
+        report_diff.cell_key(m, a): (t, v, b)
+        for t, m, a, v, b in facts.select(
+            "table", "metric", "applicant", "value", "blank"
+        ).iter_rows()
+    }
+    options = correct.cell_options(
+        cells, report_diff.table_editions(head["table_editions"], head["edition"])
+    )
+    st.markdown("**人工更正**")
+    corrections_list(fixes, options)
+    editor = current_editor()
+    if editor is None:
+        st.caption(
+            "报告中印错的数字或报告信息可由编辑人员更正（原表数值保留，更正留有记录）："
+            "编辑人员在侧栏“登录”后可在此更正。"
+        )
+        return
+    asked = st.session_state.get(FIX_JOB)
+    if asked is not None and asked["report"] == rid:
+        s = correct.state(asked["job"])
+        if s.running:
+            watch_fix(asked["job"])
+            return
+        assert s.result is not None
+        if not asked.get("ended"):
+            asked["ended"] = True
+            generation = st.session_state.get(FIX_GENERATION, 0)
+            if s.result.get("status") == "done":  # an empty form for the next correction
+                st.session_state[FIX_GENERATION] = generation + 1
+            else:  # the form as it was sent (its widgets' state went while the job ran)
+                for name, typed in asked["typed"].items():
+                    st.session_state[f"fix_{name}_{generation}"] = typed
+        fix_result(asked, s.result)
+    if head["status"] != "current":
+        st.caption("这份报告已被修订版取代，只能更正现行版本。")
+        return
+    targets = list(options)
+    key = f"fix_target_{rid[:16]}"
+    if st.session_state.get(key) not in options:
+        # The editor's last choice (a widget's state is dropped while the job hides it), at
+        # first the cell the findings most likely blame. Not an index argument: that would
+        # change with the findings and reset the choice.
+        wrong = [k for k in targets if flagged.get(k, ("",))[0] == "bad"]
+        chosen = st.session_state.get(FIX_CHOSEN, {}).get(rid)
+        st.session_state[key] = chosen if chosen in options else wrong[0] if wrong else targets[0]
+    target = st.selectbox(
+        "更正哪一处",
+        targets,
+        format_func=options.__getitem__,
+        key=key,
+        help="报告印出的单元格（部分 · 项目 · 列），或报告的发布机关、行政区划代码、年度。",
+    )
+    st.session_state[FIX_CHOSEN] = {rid: target}
+    st.caption(safe.md(current_text(target, facts, fixes, head)))
+    is_cell = target not in correct.FIELD_LABELS
+    generation = st.session_state.get(FIX_GENERATION, 0)
+    with st.form(f"fix_form_{generation}", border=True):
+        value = st.text_input(
+            "更正为" + ("（数字）" if is_cell else ""), key=f"fix_value_{generation}", max_chars=120
+        )
+        blank = (
+            st.checkbox("改为空白（原表此格应为空白，不是 0）", key=f"fix_blank_{generation}")
+            if is_cell
+            else False
+        )
+        reason = st.text_area(
+            "更正理由（必填）",
+            key=f"fix_reason_{generation}",
+            max_chars=MAX_REASON,
+            placeholder="例如：原表（七）总计误填为 0，依各项之和更正",
+        )
+        submitted = st.form_submit_button("提交更正", type="primary", icon=":material/edit_note:")
+    st.caption(
+        f"更正以 {safe.md(editor)} 的名义写入仓库并记入操作记录；原表数值保留，"
+        "报告的审核发现按更正后的数值重新计算。"
+    )
+    if not submitted:
+        return
+    value = value.strip()
+    if is_cell and blank and value:
+        st.warning("请只填写新数值，或只勾选“改为空白”。", icon=":material/edit_note:")
+        return
+    if is_cell and not blank and not value:
+        st.warning("请填写新数值，或勾选“改为空白”。", icon=":material/edit_note:")
+        return
+    new_value = None if blank else value
+    try:
+        job = correct.start(db.warehouse_path(), rid, target, new_value, reason, editor)
+    except OSError as exc:
+        st.error(
+            f"无法启动更正（{safe.md(exc.strerror or exc)}），未写入。", icon=":material/error:"
+        )
+        return
+    st.session_state[FIX_JOB] = {
+        "report": rid,
+        "job": job,
+        "label": options[target],
+        "value": new_value,
+        "typed": {"value": value, "blank": blank, "reason": reason},
+    }
+    st.rerun()
+
+
 ctx = current()
 sel = ctx.sel
 st.title("报告详情")
@@ -498,6 +702,8 @@ with tabs[7]:
         st.code(text, language=None, wrap_lines=True, height=520)
     else:
         st.info("仓库中没有这份报告的原文文本。", icon=":material/search:")
+
+corrections_panel(head, facts, fixes, flagged)
 
 others = years_of.filter(pl.col("report_id") != rid)
 if others.height:
