@@ -31,24 +31,9 @@ from streamlit.testing.v1 import AppTest
 from dashboard import briefing, briefing_charts, fmt, measures
 from dashboard.selection import Selection
 from tests.dashboard_corpus import build_test_warehouse
+from tests.test_dashboard import URL_FILTERS, URL_SELECTION  # 佳木斯市, departments, 2020–2023
 
 APP = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
-# 佳木斯市, departments, 2020–2023, real reports only (as tests/test_dashboard.py filters it)
-URL_FILTERS = {
-    "prov": "黑龙江省",
-    "city": "佳木斯市",
-    "years": ["2020", "2023"],
-    "kind": "政府部门",
-    "demo": "false",
-}
-URL_SELECTION = Selection(
-    province="黑龙江省",
-    city="佳木斯市",
-    year_from=2020,
-    year_to=2023,
-    kind="department",
-    include_demo=False,
-)
 EVERYTHING = Selection(year_from=2019, year_to=2025)
 # matplotlib's own fonts: DejaVu and friends, Latin only, on every machine matplotlib is on
 LATIN_FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
