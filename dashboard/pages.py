@@ -24,6 +24,7 @@ PAGES: dict[str, list[tuple[str, str, str, str]]] = {
         ("views/download.py", "数据下载", ":material/download:", "download"),
         ("views/log.py", "操作记录", ":material/history:", "log"),
         ("views/upload.py", "导入报告", ":material/upload_file:", "upload"),
+        ("views/review_queue.py", "待审核", ":material/pending_actions:", "review-queue"),
         ("views/briefing.py", "一键简报", ":material/summarize:", "briefing"),
     ],
 }

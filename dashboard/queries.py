@@ -689,3 +689,27 @@ def corrections_in(cur: Cursor, sel: Selection) -> int:
         params,
     ).fetchone()
     return int(row[0]) if row else 0
+
+
+def review_queue_on(cur: Cursor) -> bool:
+    """Whether the warehouse holds reports with audit errors for review (``pipelines.review``)."""
+    from pipelines import review
+
+    return review.enabled(cur)
+
+
+def review_held(cur: Cursor) -> pl.DataFrame:
+    """The reports held for review (待审核), oldest first, with their error findings."""
+    return _frame(
+        cur,
+        """
+        SELECT r.report_id, r.organ, r.year, r.ingested_at, r.is_demo,
+               list(f.rule || '：' || f.message ORDER BY f.rule, f.message)
+                   FILTER (WHERE f.severity = 'error') AS errors
+        FROM reports r LEFT JOIN findings f USING (report_id)
+        WHERE r.status = 'pending'
+        GROUP BY ALL
+        ORDER BY r.ingested_at, r.organ, r.year, r.report_id
+        """,
+        [],
+    )

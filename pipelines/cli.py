@@ -184,6 +184,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         print(f"  失败 {path}: {reason}")
     for path, reason in summary.held:
         print(f"  未替换 {path}: {reason}")
+    if summary.pending:
+        print(f"  待审核 {len(summary.pending)} 份：有审核错误，暂不发布（看板“待审核”页确认）")
     if summary.unsupported:
         print(f"  另有 {summary.unsupported} 个文件不是报告格式（{'、'.join(_FORMATS)}），未读取")
     for path, organ in summary.ambiguous:
@@ -382,6 +384,23 @@ def cmd_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_settings(args: argparse.Namespace) -> int:
+    from pipelines import audit_log, review
+    from pipelines.warehouse import WarehouseError
+
+    on = args.value == "on"
+    try:
+        released = review.set_review_errors(Path(args.db), on, audit_log.os_user())
+    except WarehouseError as exc:
+        print(f"xxgk: {exc}", file=sys.stderr)
+        return 2
+    if on:
+        print("已开启待审核：有审核错误的新报告先不发布，待编辑确认或更正")
+    else:
+        print(f"已关闭待审核：全部发布并标记错误（释放 {len(released)} 份待审核报告）")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import os
 
@@ -564,6 +583,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(c)
     c.add_argument("--who", required=True, help="更正人（记入操作记录）")
     c.set_defaults(func=cmd_corrections)
+
+    p = sub.add_parser("settings", help="仓库设置 / warehouse settings")
+    settings = p.add_subparsers(dest="settings_command", required=True)
+    s = settings.add_parser(
+        "review-errors",
+        help="有审核错误的报告先待审核再发布（默认 off）/ hold reports with errors for review",
+    )
+    s.add_argument("value", choices=("on", "off"))
+    _add_db(s)
+    s.set_defaults(func=cmd_settings)
 
     p = sub.add_parser("serve", help="打开看板（Streamlit）/ run the dashboard")
     _add_db(p)

@@ -192,7 +192,7 @@ def _check(con: duckdb.DuckDBPyConnection, item: Item) -> _Checked | str:
     if not found:
         return "仓库中没有该报告 / no such report"
     status, edition, table_editions, organ, region_code, year = found[0]
-    if status != "current":
+    if status not in ("current", "pending"):  # pending: held for review (``review``)
         return "该报告已被新版本取代，只能更正现行版本 / not the current revision"
     target = _clean(item.target)
     new_text = _clean(item.new_value)
@@ -313,7 +313,7 @@ def apply_in(con: duckdb.DuckDBPyConnection, items: list[Item], who: str) -> Sum
     touched = _organs_of(con, summary.reports)
     for report_id in sorted(fields):
         touched |= _apply_fields(con, report_id)
-    publish(con, summary.reports, touched)
+    publish(con, summary.reports, touched, who)
     return summary
 
 
@@ -387,12 +387,18 @@ def _apply_fields(con: duckdb.DuckDBPyConnection, report_id: str) -> set[str]:
     return writer.touched
 
 
-def publish(con: duckdb.DuckDBPyConnection, report_ids: list[str], organs: set[str]) -> None:
+def publish(
+    con: duckdb.DuckDBPyConnection, report_ids: list[str], organs: set[str], who: str = ""
+) -> None:
     """What the corrections of ``report_ids`` change: their figures, their audit, and the
-    organs' current reports and cross-year findings."""
+    organs' current reports and cross-year findings. A report held for review that the
+    corrections leave without errors is published (``review.release_cleared``)."""
+    from pipelines import review
+
     derived.refresh_figures(con, report_ids)
     for report_id in report_ids:
         reaudit(con, report_id)
+    organs = organs | review.release_cleared(con, report_ids, who)
     derived.refresh(con, sorted(organs))
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines import audit_log, corrections
+from pipelines import audit_log, corrections, review
 from pipelines.discover import discover
 from pipelines.errors import ReportError
 from pipelines.manifest import Manifest
@@ -42,6 +42,8 @@ class Summary:
     unsupported: int = 0  # files in the folders that are not in a report format
     cross_year_findings: int = 0
     batch_id: str = ""
+    # reports held for review (待审核, ``pipelines.review``): loaded, not published
+    pending: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -151,6 +153,9 @@ def _ingest(
         writer.flush()
         summary.new, summary.updated = writer.counts.new, writer.counts.updated
         summary.held, summary.failed = writer.counts.held, writer.counts.failures
+        queue = review.enabled(con)
+        if queue:  # before reconcile: corrections stay with the revision still published
+            summary.pending = review.hold_batch(con, summary.batch_id)
         # corrections follow their report to a new revision, or turn stale (``corrections``)
         touched = writer.touched | corrections.reconcile(
             con, writer.touched, actor or audit_log.os_user()
@@ -181,6 +186,7 @@ def _ingest(
                 "held": len(summary.held),
                 "files": len(found.files),
                 "demo": is_demo,
-            },
+            }
+            | ({"pending": summary.pending} if queue else {}),
         )
     return summary

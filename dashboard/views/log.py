@@ -30,6 +30,12 @@ ACTIONS = {
     "user_password": "重设密码",
     "user_remove": "删除账号",
     "ingest": "导入报告",
+    "correct": "人工更正",
+    "correction_carried": "更正沿用到新版本",
+    "correction_stale": "更正待复核（新版本数字不同）",
+    "setting": "更改设置",
+    "review_confirm": "审核后发布",
+    "review_released": "解除待审核并发布",
 }
 REASONS = {
     "locked": "尝试次数过多，暂停登录",

@@ -447,7 +447,7 @@ def corrections_panel(head: dict, facts: pl.DataFrame, fixes: pl.DataFrame, flag
                 for name, typed in asked["typed"].items():
                     st.session_state[f"fix_{name}_{generation}"] = typed
         fix_result(asked, s.result)
-    if head["status"] != "current":
+    if head["status"] not in ("current", "pending"):  # pending: held for review, correctable
         st.caption("这份报告已被修订版取代，只能更正现行版本。")
         return
     targets = list(options)
@@ -566,7 +566,8 @@ with p2:
         format_func=lambda y: f"{y}年",
     )
 chosen = years_of.filter(pl.col("year") == year)["report_id"].to_list()
-if chosen and chosen[0] != head["report_id"]:
+held = head["status"] == "pending" and year == head["year"]  # 待审核: not among current ones
+if chosen and chosen[0] != head["report_id"] and not held:
     wanted = chosen[0]
     head = q(queries.report_header, wanted).row(0, named=True)
 st.query_params["report"] = head["report_id"]
@@ -575,7 +576,9 @@ st.query_params["report"] = head["report_id"]
 badges = [ui.badge_demo() if head["is_demo"] else ui.badge_real()]
 if head["has_errors"]:
     badges.append(ui.badge_errors())
-if head["status"] != "current":
+if head["status"] == "pending":
+    badges.append(":violet-badge[待审核：未发布]")
+elif head["status"] != "current":
     badges.append(":orange-badge[已被修订版取代]")
 st.subheader(f"{safe.md(head['organ'])} · {head['year']}年")
 st.markdown(" ".join(badges))
@@ -598,6 +601,12 @@ st.caption(
 )
 if head["status"] != "current" and head["superseded_by"]:
     ui.report_link(head["superseded_by"], "打开取代它的修订版")
+if head["status"] == "pending":
+    st.warning(
+        "待审核：未发布。这份报告有审核错误，已导入但尚未发布，各页统计和数据下载都不含它；"
+        "编辑人员可在“待审核”页确认发布，或在下方更正（更正后无错误即发布）。",
+        icon=":material/pending_actions:",
+    )
 if head["is_demo"]:
     st.warning(
         f"这是{labels.DEMO}：生成的演示报告，不是任何机关发布的真实报告。",

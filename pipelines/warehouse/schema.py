@@ -186,6 +186,12 @@ MIGRATIONS: tuple[str, ...] = (
         status VARCHAR NOT NULL          -- active | stale | replaced
     );
     """,
+    # 9: per-warehouse settings (``pipelines.review``): ``review_errors`` on holds a newly
+    # loaded report with audit errors as ``reports.status = 'pending'`` (待审核) until an
+    # editor confirms or corrects it; no row means off, i.e. publish everything, marked.
+    """
+    CREATE TABLE IF NOT EXISTS settings (key VARCHAR NOT NULL, value VARCHAR NOT NULL);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
