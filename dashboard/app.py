@@ -17,13 +17,13 @@ if __package__ in (None, ""):  # run as a script by `streamlit run`: make the pr
 import duckdb
 import streamlit as st
 
-from dashboard import auth, db, queries, safe, sidebar, urlparams
+from dashboard import auth, context, db, queries, safe, sidebar, urlparams
 from dashboard.context import Context, publish
 from dashboard.pages import PAGES
 from pipelines.warehouse import WarehouseError
 
 
-def _no_warehouse(message: str) -> None:
+def _advice(message: str) -> None:
     """``message`` is plain text: it may quote a database error, which quotes the file."""
     st.title("政府信息公开工作年度报告看板")
     st.error(safe.md(message), icon=":material/database:")
@@ -39,7 +39,46 @@ uv run xxgk serve                        # 打开看板
 ```
 """
     )
+
+
+def _no_warehouse(message: str, *, first_reports: bool = True) -> None:
+    """Without reports there is nothing to analyse, so only the advice and 导入报告 are
+    offered: staff can load the first reports from the browser as well as from the command
+    line. The upload page keeps the URL path it has in the full menu, so the rerun after the
+    first batch lands on its summary. A warehouse that cannot be read is not offered to an
+    upload (a batch would only fail on it): that needs whoever runs the server."""
+    if not first_reports:
+        _advice(message)
+        st.stop()
+    # a selection published before the warehouse went away would describe reports no longer
+    # there; the upload page reads its absence as "no reports yet"
+    st.session_state.pop(context._KEY, None)
+    path, title, icon, url = next(
+        page for entries in PAGES.values() for page in entries if page[3] == "upload"
+    )
+    nav = st.navigation(
+        [
+            st.Page(
+                lambda: _start_here(message),
+                title="开始使用",
+                icon=":material/home:",
+                url_path="start",
+                default=True,
+            ),
+            st.Page(path, title=title, icon=icon, url_path=url),
+        ],
+        expanded=True,
+    )
+    urlparams.keep_only(nav.url_path)
+    auth.sidebar()
+    nav.run()
     st.stop()
+
+
+def _start_here(message: str) -> None:
+    _advice(message)
+    st.markdown("编辑人员也可以在看板中直接上传年度报告：")
+    st.page_link("views/upload.py", label="导入报告", icon=":material/upload_file:")
 
 
 def main() -> None:
@@ -56,7 +95,7 @@ def main() -> None:
     try:
         options = db.q(queries.organ_options)
     except (WarehouseError, duckdb.Error) as exc:
-        _no_warehouse(f"无法读取数据仓库：{exc}")
+        _no_warehouse(f"无法读取数据仓库：{exc}", first_reports=False)
     if options.is_empty():
         _no_warehouse("数据仓库中还没有可用的年度报告。")
 

@@ -392,6 +392,77 @@ def test_too_many_files_in_one_upload(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# A fresh install: the first reports through the page
+# ---------------------------------------------------------------------------------------------
+
+
+def menu(at: AppTest) -> list[str]:
+    """The page menu's titles, as ``st.navigation`` registered them for the last run."""
+    return [str(info.get("page_name")) for info in at._registered_pages.values()]
+
+
+def test_the_first_reports_through_the_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No warehouse yet: the advice for the command line, 导入报告 and nothing to analyse;
+    the first batch publishes the warehouse, and then the whole dashboard is there."""
+    path = tmp_path / "data" / "xxgk.duckdb"
+    users = tmp_path / "users.json"
+    accounts.add(users, EDITOR, PASSWORD)
+    monkeypatch.setenv("XXGK_DB", str(path))
+    monkeypatch.setenv(accounts.USERS_ENV, str(users))
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "还没有数据仓库" in at.error[0].value
+    assert any("xxgk ingest" in m.value for m in at.markdown)  # the command line's way
+    assert menu(at) == ["开始使用", "导入报告"], menu(at)
+    with pytest.raises(ValueError):  # no analysis page is offered
+        at.switch_page("views/overview.py")
+
+    at = drop(signed_in(at), GOOD)
+    assert any("还没有年度报告" in c for c in texts(at, "caption"))  # no scope to show yet
+    assert not any("仓库中已有这份文件" in s for s in texts(at, "info"))
+    assert confirm_button(at).label == "导入 1 份报告"
+    confirm_button(at).click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    wait_for_summary(at)
+    assert metrics(at)["新增"] == fmt.num(1, "份")
+    assert "导入报告" in menu(at) and "总览" in menu(at)  # the full menu, on the same page
+
+    con = open_readonly(path)
+    try:
+        rows = con.execute("SELECT report_id, organ, year FROM reports").fetchall()
+    finally:
+        con.close()
+    assert rows == [(sha(GOOD[1]), "沭阳县发展和改革局", 2023)]
+
+    at.switch_page("views/overview.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "总览"
+    assert not at.error
+    assert [s.value for s in at.main.subheader][:1] == ["2023年"]
+    assert at.main.metric  # the KPIs of the one report
+
+
+def test_a_warehouse_without_reports_offers_the_upload_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "data" / "xxgk.duckdb"
+    (tmp_path / "empty").mkdir()
+    ingest([tmp_path / "empty"], path, progress=False, workers=0)
+    assert path.exists()
+    monkeypatch.setenv("XXGK_DB", str(path))
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "还没有可用的年度报告" in at.error[0].value
+    assert menu(at) == ["开始使用", "导入报告"], menu(at)
+    at.switch_page(PAGE).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "导入报告"
+    assert any("需要编辑人员登录" in s for s in texts(at, "info"))
+
+
+# ---------------------------------------------------------------------------------------------
 # In a real browser
 # ---------------------------------------------------------------------------------------------
 

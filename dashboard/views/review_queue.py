@@ -13,12 +13,15 @@ import time
 import streamlit as st
 
 from dashboard import auth, db, jobs, queries, safe, ui
+from dashboard.context import current
 from dashboard.db import q
 
 JOBS_NAME = ".review-jobs"  # hidden, beside the warehouse: an ingest never reads it
 JOB = "review_job"
 
+ctx = current()
 st.title("待审核")
+st.caption(f"{safe.md(ui.scope_text(ctx.sel, ctx.names))}　｜　待审核的报告不受左侧筛选条件影响")
 editor = auth.require_editor()
 
 if not q(queries.review_queue_on):

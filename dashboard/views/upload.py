@@ -14,17 +14,28 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
+import duckdb
 import polars as pl
 import streamlit as st
 
 from dashboard import db, fmt, labels, report_tables, safe, ui, upload
 from dashboard.auth import require_editor
 from dashboard.context import current
+from pipelines.warehouse import WarehouseError
 
 JOB = "upload_job"
 GENERATION = "upload_generation"  # a new uploader widget (an empty one) after each batch
 PREVIEW = "upload_preview"
 FORMATS = sorted({s.lstrip(".") for s in upload.SUPPORTED} | {"zip"})
+
+
+def in_warehouse(report_ids: tuple[str, ...]) -> dict[str, tuple[str, int, str]]:
+    """``upload.in_warehouse`` on the published warehouse; before the first batch has
+    published one (or while it cannot be read) no file is in it, and the upload goes on."""
+    try:
+        return db.q(upload.in_warehouse, report_ids)
+    except (FileNotFoundError, WarehouseError, duckdb.Error):
+        return {}
 
 
 def findings_frame(c: upload.Candidate) -> pl.DataFrame:
@@ -154,7 +165,7 @@ def review(files: Sequence[tuple[str, bytes]], editor: str) -> None:
             f"上传文件夹的 manifest.csv 无法读取，预览未参照它：{safe.md(problem)}",
             icon=":material/warning:",
         )
-    known = db.q(upload.in_warehouse, tuple(c.sha256 for c in candidates if c.report))
+    known = in_warehouse(tuple(c.sha256 for c in candidates if c.report))
     ready: list[upload.Upload] = []
     left_out = {"unreadable": 0, "unsettled": 0, "duplicate": 0}
     for i, c in enumerate(candidates):
@@ -299,7 +310,7 @@ def summary(job: upload.Job, result: dict) -> None:
         st.caption(f"跨年度核对发现 {result['cross_year_findings']} 条（见“数据质量”页）。")
     request = job.request
     ids = tuple(n.split(".", 1)[0] for n in request.get("names", {}))
-    loaded = db.q(upload.in_warehouse, ids)
+    loaded = in_warehouse(ids)
     if loaded:
         st.markdown("**本批次的报告**")
         for rid in ids:
@@ -319,9 +330,15 @@ def restart() -> None:
 
 
 st.title("导入报告")
-# every page opens on the sidebar's scope; this one says the scope does not apply to it
-ctx = current()
-st.caption(f"{safe.md(ui.scope_text(ctx.sel, ctx.names))}　｜　导入不受左侧筛选条件影响")
+# every page opens on the sidebar's scope; this one says the scope does not apply to it.
+# Before the first reports there is no scope (nor a sidebar of filters): the app publishes
+# no context then.
+try:
+    ctx = current()
+except KeyError:
+    st.caption("仓库中还没有年度报告：导入的第一批报告完成后，看板的其他页面随即开放")
+else:
+    st.caption(f"{safe.md(ui.scope_text(ctx.sel, ctx.names))}　｜　导入不受左侧筛选条件影响")
 editor = require_editor()
 
 job: upload.Job | None = st.session_state.get(JOB)
