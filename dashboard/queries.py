@@ -597,7 +597,8 @@ def report_header(cur: Cursor, report_id: str) -> pl.DataFrame:
         """
         SELECT r.report_id, r.organ_id, o.name AS organ_name, r.organ, r.year, r.edition,
                r.table_editions, r.source_path, r.format, r.parser_version, r.ingested_at,
-               r.status, r.superseded_by, r.is_demo, r.warnings, o.kind AS organ_kind,
+               r.status, r.superseded_by, r.is_demo, r.warnings, r.source_url,
+               o.kind AS organ_kind,
                o.province, o.city, o.county, o.region_code, o.region_status,
                EXISTS (SELECT 1 FROM findings f WHERE f.report_id = r.report_id
                        AND f.severity = 'error') AS has_errors

@@ -55,7 +55,8 @@ def scope_text(sel: Selection, names: Mapping[str, str] | None = None) -> str:
 
 
 def header(title: str, sel: Selection, summary: pl.DataFrame, names: Mapping[str, str]) -> bool:
-    """Title, scope line, report counts, the 示例数据 notice; False when nothing is selected."""
+    """Title, scope line, report counts, the 示例数据 notice and the 人工更正 note; False when
+    nothing is selected."""
     st.title(title)
     row = summary.row(0, named=True) if summary.height else {}
     reports = int(row.get("reports") or 0)
@@ -75,10 +76,23 @@ def header(title: str, sel: Selection, summary: pl.DataFrame, names: Mapping[str
     elif reports:
         # A Material icon (bundled with Streamlit), not an emoji: the CJK fonts have no ✅.
         st.caption(f":material/verified: 当前视图只含{labels.REAL}（导入的真实年度报告）。")
+    if reports:
+        corrections_note(sel)
     if not reports:
         empty(sel)
         return False
     return True
+
+
+def corrections_note(sel: Selection) -> None:
+    """Said once, under every analysis page's title: a reader checking a figure against the
+    printed reports must know when the selection's figures rest on corrected values."""
+    fixes = q(queries.corrections_in, sel)
+    if fixes:
+        st.caption(
+            f":material/edit_note: 所选范围的数字含 {fmt.num(fixes)} 处人工更正："
+            "编辑人员更正了报告中印错的数字或报告信息，各页按更正后的数值计算（原表数值与更正记录见报告详情）。"
+        )
 
 
 def empty(sel: Selection, what: str = "报告") -> None:

@@ -566,6 +566,8 @@ def run_job(folder: Path) -> int:
     from pipelines.warehouse.errors import WarehouseError
 
     request = json.loads((folder / "job.json").read_text(encoding="utf-8"))
+    if request.get("kind") == "fetch":
+        return _run_fetch(folder, request)
     editor = request.get("editor", "")
     log = sys.stderr
     sys.stderr = _ProgressStream(folder / "progress.json", log)
@@ -594,6 +596,162 @@ def run_job(folder: Path) -> int:
         sys.stderr = log
     _json(folder / "result.json", result)
     return 0 if result["status"] == "done" else 2
+
+
+# ---------------------------------------------------------------------------------------------
+# Fetching from portals (``xxgk fetch`` from the page)
+# ---------------------------------------------------------------------------------------------
+
+FETCHED_NAME = "fetched"  # beside the warehouse: ``data/fetched``, the CLI's default folder
+FETCH_STATUS = {"fetched": "已下载", "unchanged": "跳过（未变化）", "failed": "失败"}
+
+
+def fetched_dir(db: Path | None = None) -> Path:
+    """Where the page stores downloads: the folder ``xxgk fetch`` uses by default, so that
+    ``xxgk ingest data/fetched`` rebuilds what either of them loaded."""
+    return (db or default_db()).resolve().parent / FETCHED_NAME
+
+
+def start_fetch(db: Path, urls: str, editor: str, into: Path | None = None) -> Job:
+    """Start fetching a pasted URL list and ingesting what came in a child process.
+
+    The list is written to the job folder as a file so that the child reads it with
+    ``pipelines.fetch.read_url_list``: the page and ``xxgk fetch`` accept the same lines.
+    """
+    into = into or fetched_dir(db)
+    folder = jobs.new_folder(into / JOBS_NAME)
+    write_atomically(folder / "urls.txt", urls.encode("utf-8"))
+    return jobs.spawn(
+        folder,
+        "dashboard.upload",
+        {
+            "kind": "fetch",
+            "db": str(db.resolve()),
+            "urls": str(folder / "urls.txt"),
+            "into": str(into.resolve()),
+            "editor": editor,
+        },
+    )
+
+
+def fetch_phase(job: Job) -> str:
+    """``fetch`` while URLs are downloaded, ``ingest`` once the batch loads (its progress
+    line carries no phase); the page words its progress bar by it."""
+    try:
+        progress = json.loads((job.folder / "progress.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "fetch"
+    return str(progress.get("phase", "ingest"))
+
+
+def _run_fetch(folder: Path, request: dict[str, Any]) -> int:
+    """The child for a URL list: ``pipelines.fetch`` downloads and stores, then one ingest
+    loads the stored files, as ``xxgk fetch`` does, but named for the editor in the audit
+    log and waiting its turn for the warehouse like an upload."""
+    from pipelines import fetch
+    from pipelines.ingest import ingest
+    from pipelines.warehouse.errors import WarehouseError
+
+    editor = request.get("editor", "")
+    into = Path(request["into"])
+    progress = folder / "progress.json"
+    rows: list[dict[str, Any]] = []
+    result: dict[str, Any] = {"status": "done", "urls": rows, "batch": None, "editor": editor}
+    log = sys.stderr
+    try:
+        lines, bad = fetch.read_url_list(Path(request["urls"]))
+        total, done = len(lines) + len(bad), [0]
+
+        def logged(_line: str) -> None:  # one call per URL or bad line, in list order
+            done[0] += 1
+            _json(progress, {"phase": "fetch", "done": done[0], "total": total})
+
+        _json(progress, {"phase": "fetch", "done": 0, "total": total})
+        outcomes = fetch.fetch_all(lines, into, fetch.Options(), logged, bad)
+        rows.extend(
+            {"line": n, "url": text, "status": "failed", "reason": chinese(reason)}
+            for n, reason, text in bad
+        )
+        for o in outcomes:
+            rows.append(
+                {
+                    "line": o.line.number,
+                    "url": o.line.url,
+                    "status": o.status,
+                    "reason": chinese(o.reason),
+                    "attachment": o.url if o.referrer else None,
+                    "file": o.path.name if o.path else None,
+                }
+            )
+        rows.sort(key=lambda r: r["line"])
+        stored = [o for o in outcomes if o.path is not None]
+        if stored:
+            manifest = fetch.write_manifest(into, stored)
+            paths = list(dict.fromkeys(str(o.path) for o in stored))
+            sys.stderr = _ProgressStream(progress, log)
+            summary = jobs.when_free(
+                folder,
+                lambda: ingest(paths, Path(request["db"]), manifest_paths=[manifest], actor=editor),
+            )
+            names = {o.path.name: o.url or o.line.url for o in stored if o.path}
+            result["batch"] = _summary(summary, names, editor)
+    except (WarehouseError, ReportError) as exc:
+        result.update(status="failed", error=chinese(str(exc)))
+    except Exception as exc:  # recorded for the page, which would otherwise wait forever
+        result.update(
+            status="failed",
+            error=f"下载或导入失败，本批次未写入，仓库保持原样（{type(exc).__name__}: {exc}）"[
+                :500
+            ],
+        )
+    finally:
+        sys.stderr = log
+    _json(folder / "result.json", result)
+    return 0 if result["status"] == "done" else 2
+
+
+# Where a report came from, for 报告详情: its URL as a link, and when it was downloaded.
+
+
+def fetched_at(source_path: str | None, report_id: str) -> str | None:
+    """When the file was downloaded, from the sidecar ``pipelines.fetch.store`` wrote beside
+    it; None when there is none, or it speaks of other bytes (a file copied elsewhere)."""
+    if not source_path:
+        return None
+    sidecar = Path(source_path).parent / f"{report_id}.json"
+    try:
+        if sidecar.stat().st_size > MiB:
+            return None
+        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+        when = dt.datetime.fromisoformat(str(meta["fetched_at"]).replace("Z", "+00:00"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(meta, dict) or meta.get("sha256") != report_id:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return f"{when.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def source_note(url: str | None, when: str | None = None) -> str:
+    """Markdown for 报告详情's caption: 原文网址 linked to ``url`` itself, or the value as
+    plain text when it is no web address a reader may safely open (``javascript:``,
+    ``data:``; the warehouse may hold what no manifest would let in)."""
+    from dashboard import safe
+    from pipelines.manifest import check_url
+
+    parts = []
+    if url:
+        if check_url(url) is None and url.split(":", 1)[0].lower() in ("http", "https"):
+            # an angle-bracket destination takes the URL verbatim; only its own brackets and
+            # backslashes need escaping, and autolinks or Streamlit's extensions never apply
+            target = url.replace("\\", "\\\\").replace("<", "\\<").replace(">", "\\>")
+            parts.append(f"[原文网址](<{target}>)")
+        else:
+            parts.append(f"原文网址（未链接）：{safe.md(url[:200])}")
+    if when:
+        parts.append(f"下载于 {safe.md(when)}")
+    return " · ".join(parts)
 
 
 if __name__ == "__main__":

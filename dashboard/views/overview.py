@@ -17,13 +17,6 @@ sel = ctx.sel
 if not ui.header("总览", sel, ctx.summary, ctx.names):
     st.stop()
 
-fixes = q(queries.corrections_in, sel)
-if fixes:
-    st.caption(
-        f":material/edit_note: 所选范围的数字含 {fmt.num(fixes)} 处人工更正：编辑人员更正了报告中"
-        "印错的数字或报告信息，各页按更正后的数值计算（原表数值与更正记录见报告详情）。"
-    )
-
 year = ctx.focus_year or 0  # the latest year with reports in the selection
 prev_year = year - 1
 series = measures.totals(q(queries.unit_year_measures, sel, None))

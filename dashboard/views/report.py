@@ -27,15 +27,20 @@ from dashboard import (
     report_tables,
     safe,
     ui,
+    upload,
 )
 from dashboard.auth import current_editor
 from dashboard.context import current
 from dashboard.db import q
+from pipelines import catalog
 from pipelines.corrections import MAX_REASON, target_label
 
 FIX_JOB = "fix_job"  # the correction job of this session, with what it asked for
 FIX_CHOSEN = "fix_chosen"  # report id -> the cell last chosen in its form
 FIX_GENERATION = "fix_generation"  # a new (empty) form after each applied correction
+FIX_MODE = "fix_mode_chosen"  # the form last used: one cell or a whole row
+FIX_ROW = "fix_row_chosen"  # report id -> the row last chosen in its row form
+MODES = {"cell": "一处", "row": "整行"}
 
 STATE_TEXT = {
     report_diff.MISSING: "未读到",
@@ -371,7 +376,14 @@ def fix_result(asked: dict, result: dict) -> None:
     """What became of the correction: applied, already so, or refused with the reasons."""
     what = f"“{safe.md(asked['label'])}”"
     new = asked["value"] if asked["value"] is not None else "空白"
-    if result.get("status") == "done":
+    if asked.get("row") and result.get("status") == "done":
+        st.success(
+            f"已更正：{what}一行中改动的 {len(result.get('applied') or [])} 处"
+            f"（更正人 {safe.md(result.get('editor', ''))}）。"
+            "各页的数字和这份报告的审核发现已按更正后的数值更新。",
+            icon=":material/task_alt:",
+        )
+    elif result.get("status") == "done":
         if result.get("applied"):
             st.success(
                 f"已更正：{what}改为 {safe.md(new)}（更正人 {safe.md(result.get('editor', ''))}）。"
@@ -450,6 +462,25 @@ def corrections_panel(head: dict, facts: pl.DataFrame, fixes: pl.DataFrame, flag
     if head["status"] not in ("current", "pending"):  # pending: held for review, correctable
         st.caption("这份报告已被修订版取代，只能更正现行版本。")
         return
+    rows = correct.row_options(
+        cells, report_diff.table_editions(head["table_editions"], head["edition"])
+    )
+    if rows:
+        # Kept outside the widget's state, which is dropped while a job hides the form.
+        st.session_state.setdefault("fix_mode", st.session_state.get(FIX_MODE, "cell"))
+        mode = st.radio(
+            "更正范围",
+            list(MODES),
+            format_func=MODES.__getitem__,
+            key="fix_mode",
+            horizontal=True,
+            help="一处：一个单元格或报告信息；整行：表中印出的一整行（如三、（七）总计的七列），"
+            "改动的各格一并更正，全部写入或全部不写入。",
+        )
+        st.session_state[FIX_MODE] = mode
+        if mode == "row":
+            row_form(head, facts, rows, editor)
+            return
     targets = list(options)
     key = f"fix_target_{rid[:16]}"
     if st.session_state.get(key) not in options:
@@ -513,6 +544,90 @@ def corrections_panel(head: dict, facts: pl.DataFrame, fixes: pl.DataFrame, flag
         "label": options[target],
         "value": new_value,
         "typed": {"value": value, "blank": blank, "reason": reason},
+    }
+    st.rerun()
+
+
+def row_form(
+    head: dict, facts: pl.DataFrame, rows: dict[str, tuple[str, list[str]]], editor: str
+) -> None:
+    """A whole printed row in one form: its cells as they are now, one reason, and one job
+    for the cells the editor changed, so the row is never published half-corrected."""
+    rid = head["report_id"]
+    key = f"fix_row_{rid[:16]}"
+    if st.session_state.get(key) not in rows:
+        chosen = st.session_state.get(FIX_ROW, {}).get(rid)
+        st.session_state[key] = chosen if chosen in rows else next(iter(rows))
+    row = st.selectbox("更正哪一行", list(rows), format_func=lambda r: rows[r][0], key=key)
+    st.session_state[FIX_ROW] = {rid: row}
+    label, targets = rows[row]
+    now: dict[str, float | None] = {}
+    for target in targets:
+        metric, _, applicant = target.partition("@")
+        found = facts.filter(
+            (pl.col("metric") == metric)
+            & (pl.col("applicant").is_null() if not applicant else pl.col("applicant") == applicant)
+        )
+        now[target] = found["value"][0] if found.height else None
+    generation = st.session_state.get(FIX_GENERATION, 0)
+    whole = {t: catalog.METRICS_BY_KEY[t.partition("@")[0]].unit != "万元" for t in targets}
+    for target in targets:  # the row as it is now, unless the editor's typing is kept
+        name = f"fix_row_{target}_{generation}"
+        if name not in st.session_state:
+            value = now[target]
+            st.session_state[name] = (
+                None if value is None else int(value) if whole[target] else float(value)
+            )
+    with st.form(f"fix_row_form_{generation}", border=True):
+        st.caption("这一行现在的数值；改动需要更正的格子，清空某格即改为空白。未改动的格子不更正。")
+        wanted: dict[str, float | None] = {}
+        for column, target in zip(st.columns(len(targets)), targets, strict=True):
+            with column:
+                wanted[target] = st.number_input(
+                    report_diff.column_label(*report_diff.split_key(target)),
+                    value=None,
+                    step=1 if whole[target] else 0.01,
+                    key=f"fix_row_{target}_{generation}",
+                )
+        reason = st.text_area(
+            "更正理由（必填，用于这一行改动的每一格）",
+            key=f"fix_rowreason_{generation}",
+            max_chars=MAX_REASON,
+            placeholder="例如：原表（七）总计整行误填为 0，依各项之和更正",
+        )
+        submitted = st.form_submit_button(
+            "提交整行更正", type="primary", icon=":material/edit_note:"
+        )
+    st.caption(
+        f"更正以 {safe.md(editor)} 的名义写入仓库并记入操作记录；原表数值保留，"
+        "报告的审核发现按更正后的数值重新计算。"
+    )
+    if not submitted:
+        return
+    changes = correct.row_changes(now, wanted)
+    if not changes:
+        st.info("这一行没有改动，未写入。", icon=":material/info:")
+        return
+    if not reason.strip():
+        st.warning("请填写更正理由。", icon=":material/edit_note:")
+        return
+    names = {t: report_diff.cell_label(t) for t in changes}
+    try:
+        job = correct.start_many(db.warehouse_path(), rid, changes, reason, editor, names)
+    except OSError as exc:
+        st.error(
+            f"无法启动更正（{safe.md(exc.strerror or exc)}），未写入。", icon=":material/error:"
+        )
+        return
+    typed: dict[str, object] = {f"row_{t}": v for t, v in wanted.items()}
+    typed["rowreason"] = reason
+    st.session_state[FIX_JOB] = {
+        "report": rid,
+        "job": job,
+        "label": label,
+        "value": None,
+        "row": True,
+        "typed": typed,
     }
     st.rerun()
 
@@ -590,6 +705,15 @@ region = (
 # file is named, not located: a folder of the machine that ingested it means nothing to a
 # reader (and says more than a reader needs to know).
 file_name = re.split(r"[/\\]", str(head["source_path"]))[-1]
+# Where it was downloaded from (``xxgk fetch``, 导入报告's 从网站下载), and when if its sidecar
+# is still beside the file.
+source = (
+    upload.source_note(
+        head["source_url"], upload.fetched_at(head["source_path"], head["report_id"])
+    )
+    if head["source_url"]
+    else ""
+)
 st.caption(
     f"{safe.md(region)}（{safe.md(head['region_code'] or '无区划代码')}，"
     f"{safe.md(labels.REGION_STATUS.get(head['region_status'], head['region_status']))}）· "
@@ -597,7 +721,7 @@ st.caption(
     f"{safe.md(labels.EDITIONS.get(head['edition'], head['edition']))} · "
     f"源文件 {safe.code(file_name)}"
     f"（{safe.md(labels.FORMATS.get(head['format'], head['format']))}）· "
-    f"导入于 {head['ingested_at']:%Y-%m-%d %H:%M}"
+    f"导入于 {head['ingested_at']:%Y-%m-%d %H:%M}" + (f" · {source}" if source else "")
 )
 if head["status"] != "current" and head["superseded_by"]:
     ui.report_link(head["superseded_by"], "打开取代它的修订版")

@@ -26,6 +26,8 @@ from pipelines.warehouse import WarehouseError
 JOB = "upload_job"
 GENERATION = "upload_generation"  # a new uploader widget (an empty one) after each batch
 PREVIEW = "upload_preview"
+FETCH_JOB = "fetch_job"
+MAX_URL_TEXT = 200_000  # characters of pasted list: 200 URLs of the longest kind, and more
 FORMATS = sorted({s.lstrip(".") for s in upload.SUPPORTED} | {"zip"})
 
 
@@ -268,8 +270,9 @@ def watch(job: upload.Job) -> None:
     st.caption("导入在后台进程中进行，看板的其他页面照常可用；完成后这里显示结果。")
 
 
-def summary(job: upload.Job, result: dict) -> None:
-    """The batch's summary, as ``xxgk ingest`` prints it, with links to the reports."""
+def summary(job: upload.Job, result: dict, ids: tuple[str, ...] | None = None) -> None:
+    """The batch's summary, as ``xxgk ingest`` prints it, with links to the reports (``ids``,
+    else the job's uploaded files)."""
     editor = result.get("editor", "")
     if result.get("status") != "done":
         st.error(
@@ -308,8 +311,8 @@ def summary(job: upload.Job, result: dict) -> None:
             st.markdown(f"- {safe.md(name)}：{safe.md(organ)}")
     if result.get("cross_year_findings"):
         st.caption(f"跨年度核对发现 {result['cross_year_findings']} 条（见“数据质量”页）。")
-    request = job.request
-    ids = tuple(n.split(".", 1)[0] for n in request.get("names", {}))
+    if ids is None:
+        ids = tuple(n.split(".", 1)[0] for n in job.request.get("names", {}))
     loaded = in_warehouse(ids)
     if loaded:
         st.markdown("**本批次的报告**")
@@ -319,6 +322,95 @@ def summary(job: upload.Job, result: dict) -> None:
                 ui.report_link(rid, f"{organ} · {year}年", key=f"upload_link_{rid[:16]}")
 
 
+def fetch_box(editor: str) -> None:
+    """A pasted URL list, in ``xxgk fetch``'s format, fetched and loaded by a child job."""
+    into = upload.fetched_dir(db.warehouse_path())
+    st.caption(
+        "粘贴年度报告的网址，每行一个（空行和以 # 开头的行略过）；可在网址后用 Tab 或逗号"
+        "写上发布机关和年度，与 xxgk fetch 的网址列表相同。网页本身不含统计表时，下载它链接的"
+        "报告附件。每个网站每秒最多请求一次；文件以内容的 SHA-256 命名保存在"
+        f"{safe.code(into)}，下载完成后作为一个批次导入仓库。"
+    )
+    text = st.text_area(
+        "网址列表",
+        key=f"fetch_urls_{st.session_state.get(GENERATION, 0)}",
+        height=160,
+        max_chars=MAX_URL_TEXT,
+        placeholder="https://www.example.gov.cn/art/2024/1/31/art_1.html,某某区人民政府,2023",
+    )
+    if not st.button("下载并导入", type="primary", icon=":material/download:", key="fetch_confirm"):
+        return
+    count = sum(
+        1 for line in text.splitlines() if line.strip() and not line.strip().startswith("#")
+    )
+    if not count:
+        st.warning("请先粘贴至少一个网址。", icon=":material/edit_note:")
+        return
+    if count > upload.MAX_FILES:
+        st.error(
+            f"一次最多下载 {upload.MAX_FILES} 个网址（这里有 {count} 个）；更长的列表请用 "
+            f"{safe.code('xxgk fetch')}。",
+            icon=":material/block:",
+        )
+        return
+    try:
+        job = upload.start_fetch(db.warehouse_path(), text, editor, into)
+    except OSError as exc:
+        st.error(
+            f"无法开始下载（{safe.md(exc.strerror or exc)}），未导入。", icon=":material/error:"
+        )
+        return
+    st.session_state[FETCH_JOB] = job
+    st.rerun()
+
+
+@st.fragment(run_every=1.0)
+def watch_fetch(job: upload.Job) -> None:
+    """The download's progress, then the batch's, redrawn every second."""
+    s = upload.state(job)
+    if not s.running:
+        st.rerun()
+    fraction = s.done / s.total if s.total else 0.0
+    if s.waiting:
+        st.progress(0.0, text="下载完成，另一个导入正在写入仓库，本批次排队等待……")
+    elif upload.fetch_phase(job) == "fetch":
+        st.progress(fraction, text=f"正在下载：已处理 {s.done}/{s.total} 个网址")
+    else:
+        st.progress(fraction, text=f"正在导入：已处理 {s.done}/{s.total} 份")
+    st.caption("下载和导入在后台进程中进行，看板的其他页面照常可用；完成后这里显示结果。")
+
+
+def fetch_summary(job: upload.Job, result: dict) -> None:
+    """What became of each URL, as ``xxgk fetch`` logs it, then the batch's summary."""
+    rows = result.get("urls") or []
+    if rows:
+        st.markdown("**下载结果**")
+        for r in rows:
+            status = upload.FETCH_STATUS.get(r["status"], r["status"])
+            if r["status"] == "failed":
+                status += f"：{safe.md(r['reason'])}"
+            via = f"（附件 {safe.md(r['attachment'])}）" if r.get("attachment") else ""
+            st.markdown(f"- 第{r['line']}行 {status}　{safe.md(r['url'])}{via}")
+        counts = {k: sum(r["status"] == k for r in rows) for k in upload.FETCH_STATUS}
+        st.caption(
+            f"下载：已下载 {counts['fetched']}，未变化 {counts['unchanged']}，"
+            f"失败 {counts['failed']}"
+        )
+    if result.get("status") != "done":
+        st.error(f"导入失败：{safe.md(result.get('error', ''))}", icon=":material/error:")
+        st.caption(
+            f"已下载的文件保存在 {safe.code(job.request.get('into', ''))}，可稍后运行 "
+            f"{safe.code('xxgk ingest ' + str(job.request.get('into', '')))}。"
+        )
+        return
+    batch = result.get("batch")
+    if batch is None:
+        st.info("没有下载到可导入的文件，仓库未改动。", icon=":material/info:")
+        return
+    ids = tuple(dict.fromkeys(r["file"].split(".", 1)[0] for r in rows if r.get("file")))
+    summary(job, batch, ids)
+
+
 def restart_preview() -> None:
     st.session_state.pop(PREVIEW, None)
     st.session_state[GENERATION] = st.session_state.get(GENERATION, 0) + 1
@@ -326,6 +418,7 @@ def restart_preview() -> None:
 
 def restart() -> None:
     st.session_state.pop(JOB, None)
+    st.session_state.pop(FETCH_JOB, None)
     restart_preview()
 
 
@@ -351,7 +444,19 @@ if job is not None:
         summary(job, current.result)
         st.button("继续上传", on_click=restart, icon=":material/upload_file:", key="upload_again")
     st.stop()
+fetch_job: upload.Job | None = st.session_state.get(FETCH_JOB)
+if fetch_job is not None:
+    current = upload.state(fetch_job)
+    if current.running:
+        watch_fetch(fetch_job)
+    else:
+        assert current.result is not None
+        fetch_summary(fetch_job, current.result)
+        st.button("继续导入", on_click=restart, icon=":material/download:", key="fetch_again")
+    st.stop()
 
+with st.expander("从政府网站下载报告", icon=":material/travel_explore:"):
+    fetch_box(editor)
 st.caption(
     "上传年度报告文件（文本、网页、PDF、Word，UTF-8 或 GBK 编码），或装有报告的 .zip 压缩包。"
     "每份文件先在这里读出并核对，确认后作为一个批次导入仓库；文件以内容的 SHA-256 命名保存在"
