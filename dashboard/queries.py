@@ -628,6 +628,29 @@ def report_corrections(cur: Cursor, report_id: str) -> pl.DataFrame:
     )
 
 
+def stale_corrections(cur: Cursor, report_id: str) -> pl.DataFrame:
+    """Corrections made on an earlier revision of this report (the same organ and year) that
+    this revision no longer bears out: it prints another value there than the one corrected.
+    They are not applied; the report page lists them for an editor to review. ``now`` is
+    what this revision prints in that cell (NULL: blank, or not printed)."""
+    return _frame(
+        cur,
+        """
+        SELECT c.target, c.old_value, c.new_value, c.reason, c.who, c.at_utc,
+               (SELECT f.raw FROM facts f
+                WHERE f.report_id = this.report_id
+                  AND f.metric || coalesce('@' || f.applicant, '') = c.target) AS now
+        FROM corrections c
+        JOIN reports old ON old.report_id = c.report_id
+        JOIN reports this ON this.report_id = ?
+        WHERE c.status = 'stale' AND old.organ_id = this.organ_id AND old.year = this.year
+          AND old.report_id <> this.report_id
+        ORDER BY c.id
+        """,
+        [report_id],
+    )
+
+
 def report_findings(cur: Cursor, report_id: str) -> pl.DataFrame:
     return _frame(
         cur,

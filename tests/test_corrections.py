@@ -293,3 +293,30 @@ def test_the_report_page_shows_the_corrected_value_marked(db, monkeypatch) -> No
     assert "原表为 0；张三" in part_three
     assert "&lt;b&gt;依原件&lt;/b&gt;" in part_three  # typed text is escaped, never markup
     assert not re.search(r'class="num bad" data-cell="outcome.total@total"', part_three)
+
+
+def test_the_new_revision_lists_the_corrections_it_no_longer_bears_out(db, tmp_path, app) -> None:
+    """报告详情 of the revision that prints 3 where the correction had turned 0 into 4: the
+    two corrections are listed for review with what this revision prints, not applied."""
+    from dashboard import queries
+
+    corrections.apply(db, _items(_report_id(db)), "张三")
+    fixed = SEED_TEXT.replace(TOTAL_ROW, "(七) 总计\t3\t0\t0\t0\t0\t0\t3\t")
+    ingest([_seed(tmp_path / "rev2", fixed)], db, progress=False, workers=0)
+    current = _report_id(db)
+    con = open_readonly(db)
+    try:
+        stale = queries.stale_corrections(con, current)
+    finally:
+        con.close()
+    assert sorted(stale.select("target", "old_value", "new_value", "now").rows()) == [
+        ("outcome.total@natural_person", "0", "4", "3"),
+        ("outcome.total@total", "0", "4", "3"),
+    ]
+    app.query_params["report"] = current
+    at = app.switch_page("views/report.py").run()
+    assert not at.exception
+    warned = [w.value for w in at.warning if "不再适用" in w.value]
+    assert warned and "2 处人工更正不再适用" in warned[0]
+    shown = [d.value for d in at.dataframe if "当时更正为" in d.value.columns]
+    assert len(shown) == 1 and shown[0]["本版本"].to_list() == ["3", "3"]

@@ -335,6 +335,34 @@ def year_comparison(
                 )
 
 
+def stale_list(stale: pl.DataFrame, options: dict[str, str]) -> None:
+    """Corrections of an earlier revision that this one no longer bears out: kept, not
+    applied, shown so an editor can correct this revision again or leave it as printed."""
+    if stale.is_empty():
+        return
+    st.warning(
+        f"上一版本的 {stale.height} 处人工更正不再适用：本版本在这些单元格印的数与当时更正的原数"
+        "不同，更正未沿用，请编辑人员复核（需要时在下方重新更正）。",
+        icon=":material/history:",
+    )
+    st.dataframe(
+        pl.DataFrame(
+            {
+                "单元格": [options.get(t) or target_label(t) for t in stale["target"]],
+                "当时原表": [v if v is not None else "空白" for v in stale["old_value"]],
+                "当时更正为": [v if v is not None else "空白" for v in stale["new_value"]],
+                "本版本": [v if v else "空白或未印" for v in stale["now"]],
+                "更正人": stale["who"],
+                "时间（UTC）": [f"{t:%Y-%m-%d %H:%M}" for t in stale["at_utc"]],
+                "理由": stale["reason"],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={"理由": st.column_config.TextColumn("理由", width="large")},
+    )
+
+
 def corrections_list(fixes: pl.DataFrame, options: dict[str, str]) -> None:
     """The report's corrections in force, for every reader: which cell, from what to what,
     who, when and why (typed text, shown by the table as text)."""
@@ -436,6 +464,7 @@ def corrections_panel(head: dict, facts: pl.DataFrame, fixes: pl.DataFrame, flag
     )
     st.markdown("**人工更正**")
     corrections_list(fixes, options)
+    stale_list(q(queries.stale_corrections, rid), options)
     editor = current_editor()
     if editor is None:
         st.caption(
