@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import time
-
 from streamlit.testing.v1 import AppTest
 
 from dashboard import correct, report_diff
@@ -44,15 +42,7 @@ def ask_row(at: AppTest, rid: str, values: dict[str, float | None], reason: str)
     at.text_area(key=f"fix_rowreason_{generation}").input(reason)
     row_button(at).click().run()
     ok(at)
-    end = time.monotonic() + 120
-    while time.monotonic() < end:
-        asked = at.session_state.get("fix_job")
-        assert asked is not None, "the submit should have started a job"
-        if not correct.state(asked["job"]).running:
-            return ok(at.run())
-        time.sleep(0.3)
-        ok(at.run())
-    raise AssertionError("the correction's job did not end")
+    return single.wait_for_job(at)
 
 
 def h_errors(db) -> set[tuple[str, str]]:

@@ -98,6 +98,11 @@ def ask(at: AppTest, rid: str, value: str, reason: str, blank: bool = False) -> 
     job = at.session_state["fix_job"]["job"]
     # the page returned while the job runs in its own process: progress, not yet a result
     assert at.get("progress") or not correct.state(job).running
+    return wait_for_job(at)
+
+
+def wait_for_job(at: AppTest) -> AppTest:
+    """Rerun (as the page's timer does) until the correction's job has ended."""
     end = time.monotonic() + 120
     while time.monotonic() < end:
         asked = at.session_state.get("fix_job")
