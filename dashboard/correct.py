@@ -157,7 +157,6 @@ def run_job(folder: Path) -> int:
     import json
 
     from pipelines import corrections
-    from pipelines.warehouse.errors import WarehouseError
 
     request = json.loads((folder / "job.json").read_text(encoding="utf-8"))
     editor = request.get("editor", "")
@@ -173,33 +172,18 @@ def run_job(folder: Path) -> int:
         )
         for a in asked
     ]
-    result: dict[str, Any]
-    try:
-        summary = jobs.when_free(
-            folder, lambda: corrections.apply(Path(request["db"]), items, editor)
-        )
-        result = {
-            "status": "done",
-            "applied": summary.applied,
-            "unchanged": summary.unchanged,
-            "editor": editor,
-        }
-    except corrections.CorrectionError as exc:
-        result = {
-            "status": "refused",
-            "problems": [_problem(asked, i, reason) for i, reason in exc.problems],
-            "editor": editor,
-        }
-    except WarehouseError as exc:
-        result = {"status": "failed", "error": jobs.chinese(str(exc)), "editor": editor}
-    except Exception as exc:  # recorded for the page, which would otherwise wait forever
-        result = {
-            "status": "failed",
-            "error": f"更正失败，未写入，仓库保持原样（{type(exc).__name__}: {exc}）"[:500],
-            "editor": editor,
-        }
-    jobs.write_json(folder / "result.json", result)
-    return 0 if result["status"] == "done" else 2
+
+    def apply() -> dict[str, Any]:
+        try:
+            summary = jobs.when_free(
+                folder, lambda: corrections.apply(Path(request["db"]), items, editor)
+            )
+        except corrections.CorrectionError as exc:  # the items' own faults, named one by one
+            problems = [_problem(asked, i, reason) for i, reason in exc.problems]
+            return {"status": "refused", "problems": problems}
+        return {"status": "done", "applied": summary.applied, "unchanged": summary.unchanged}
+
+    return jobs.run(folder, apply, editor=editor, failure="更正失败，未写入，仓库保持原样")
 
 
 if __name__ == "__main__":

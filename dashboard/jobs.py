@@ -166,6 +166,34 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def run(
+    folder: Path,
+    work: Callable[[], dict[str, Any]],
+    *,
+    editor: str,
+    failure: str,
+    base: dict[str, Any] | None = None,
+) -> int:
+    """The child's whole life after its request is read: ``work()`` (a dict with ``status``
+    and what the page shows), then ``result.json`` written whatever happened, so the page
+    never waits for a result that will not come. A refusal the warehouse or a report gives
+    (``WarehouseError``, ``ReportError``) is shown in plain Chinese; anything else as
+    ``failure`` with the exception. ``base``: what the result holds even if ``work`` fails
+    half-way (a fetch's per-URL lines)."""
+    from pipelines.errors import ReportError
+    from pipelines.warehouse.errors import WarehouseError
+
+    result: dict[str, Any] = {**(base or {}), "editor": editor}
+    try:
+        result.update(work())
+    except (WarehouseError, ReportError) as exc:
+        result.update(status="failed", error=chinese(str(exc)))
+    except Exception as exc:  # recorded for the page, which would otherwise wait forever
+        result.update(status="failed", error=f"{failure}（{type(exc).__name__}: {exc}）"[:500])
+    write_json(folder / "result.json", result)
+    return 0 if result.get("status") == "done" else 2
+
+
 def when_free(folder: Path, write: Callable[[], T]) -> T:
     """``write()``, tried again every two seconds while another writer holds the warehouse
     (up to ``WAIT_FOR_LOCK_SECONDS``), the page told that the job waits its turn."""

@@ -563,15 +563,13 @@ def run_job(folder: Path) -> int:
     waited for (``jobs.when_free``): two editors confirming at once both load.
     """
     from pipelines.ingest import ingest
-    from pipelines.warehouse.errors import WarehouseError
 
     request = json.loads((folder / "job.json").read_text(encoding="utf-8"))
     if request.get("kind") == "fetch":
         return _run_fetch(folder, request)
     editor = request.get("editor", "")
-    log = sys.stderr
-    sys.stderr = _ProgressStream(folder / "progress.json", log)
-    try:
+
+    def load() -> dict[str, Any]:
         summary = jobs.when_free(
             folder,
             lambda: ingest(
@@ -583,19 +581,14 @@ def run_job(folder: Path) -> int:
                 actor=editor,
             ),
         )
-        result = _summary(summary, request.get("names", {}), editor)
-    except (WarehouseError, ReportError) as exc:
-        result = {"status": "failed", "error": chinese(str(exc)), "editor": editor}
-    except Exception as exc:  # recorded for the page, which would otherwise wait forever
-        result = {
-            "status": "failed",
-            "error": f"导入失败，本批次未写入，仓库保持原样（{type(exc).__name__}: {exc}）"[:500],
-            "editor": editor,
-        }
+        return _summary(summary, request.get("names", {}), editor)
+
+    log = sys.stderr
+    sys.stderr = _ProgressStream(folder / "progress.json", log)
+    try:
+        return jobs.run(folder, load, editor=editor, failure="导入失败，本批次未写入，仓库保持原样")
     finally:
         sys.stderr = log
-    _json(folder / "result.json", result)
-    return 0 if result["status"] == "done" else 2
 
 
 # ---------------------------------------------------------------------------------------------
@@ -650,15 +643,15 @@ def _run_fetch(folder: Path, request: dict[str, Any]) -> int:
     log and waiting its turn for the warehouse like an upload."""
     from pipelines import fetch
     from pipelines.ingest import ingest
-    from pipelines.warehouse.errors import WarehouseError
 
     editor = request.get("editor", "")
     into = Path(request["into"])
     progress = folder / "progress.json"
-    rows: list[dict[str, Any]] = []
-    result: dict[str, Any] = {"status": "done", "urls": rows, "batch": None, "editor": editor}
+    rows: list[dict[str, Any]] = []  # kept in the result even if the batch fails after them
     log = sys.stderr
-    try:
+
+    def fetch_and_load() -> dict[str, Any]:
+        batch = None
         lines, bad = fetch.read_url_list(Path(request["urls"]))
         total, done = len(lines) + len(bad), [0]
 
@@ -694,20 +687,19 @@ def _run_fetch(folder: Path, request: dict[str, Any]) -> int:
                 lambda: ingest(paths, Path(request["db"]), manifest_paths=[manifest], actor=editor),
             )
             names = {o.path.name: o.url or o.line.url for o in stored if o.path}
-            result["batch"] = _summary(summary, names, editor)
-    except (WarehouseError, ReportError) as exc:
-        result.update(status="failed", error=chinese(str(exc)))
-    except Exception as exc:  # recorded for the page, which would otherwise wait forever
-        result.update(
-            status="failed",
-            error=f"下载或导入失败，本批次未写入，仓库保持原样（{type(exc).__name__}: {exc}）"[
-                :500
-            ],
+            batch = _summary(summary, names, editor)
+        return {"status": "done", "batch": batch}
+
+    try:
+        return jobs.run(
+            folder,
+            fetch_and_load,
+            editor=editor,
+            failure="下载或导入失败，本批次未写入，仓库保持原样",
+            base={"urls": rows, "batch": None},
         )
     finally:
         sys.stderr = log
-    _json(folder / "result.json", result)
-    return 0 if result["status"] == "done" else 2
 
 
 # Where a report came from, for 报告详情: its URL as a link, and when it was downloaded.

@@ -242,25 +242,13 @@ def run_job(folder: Path) -> int:
 
     request = json.loads((folder / "job.json").read_text(encoding="utf-8"))
     editor = request.get("editor", "")
-    result: dict[str, Any]
-    try:
-        published = jobs.when_free(
-            folder,
-            lambda: confirm(
-                Path(request["db"]), request["report_ids"], editor, request.get("note", "")
-            ),
-        )
-        result = {"status": "done", "published": published, "editor": editor}
-    except WarehouseError as exc:
-        result = {"status": "failed", "error": jobs.chinese(str(exc)), "editor": editor}
-    except Exception as exc:  # recorded for the page, which would otherwise wait forever
-        result = {
-            "status": "failed",
-            "error": f"确认失败，未写入，仓库保持原样（{type(exc).__name__}: {exc}）"[:500],
-            "editor": editor,
-        }
-    jobs.write_json(folder / "result.json", result)
-    return 0 if result["status"] == "done" else 2
+
+    def publish() -> dict[str, Any]:
+        db, ids, note = Path(request["db"]), request["report_ids"], request.get("note", "")
+        published = jobs.when_free(folder, lambda: confirm(db, ids, editor, note))
+        return {"status": "done", "published": published}
+
+    return jobs.run(folder, publish, editor=editor, failure="确认失败，未写入，仓库保持原样")
 
 
 if __name__ == "__main__":
