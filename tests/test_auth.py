@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -491,50 +488,20 @@ def test_the_log_page_keeps_the_scope_line_of_every_page(
 # ---------------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.skipif(
     not CHROMIUM.exists(), reason="needs Debian chromium (apt-get install chromium)"
 )
-def test_sign_in_and_out_in_a_browser(warehouse: Path, tmp_path: Path) -> None:
+def test_sign_in_and_out_in_a_browser(
+    warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sync_api = pytest.importorskip("playwright.sync_api")
+    from tests.test_dashboard_browser import _start, _stop
+
     users = tmp_path / "editors.json"
     accounts.add(users, NAME, PASSWORD)
-    port = _free_port()
-    console = tmp_path / "console.txt"
-    with console.open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "pipelines.cli",
-                "serve",
-                "--db",
-                str(warehouse),
-                "--port",
-                str(port),
-            ],
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, accounts.USERS_ENV: str(users)},
-        )
-    url = f"http://127.0.0.1:{port}"
+    monkeypatch.setenv(accounts.USERS_ENV, str(users))  # the server inherits it
+    proc, url = _start(warehouse, tmp_path / "console.txt")
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, console.read_text()
-            time.sleep(0.2)
         with sync_api.sync_playwright() as p:
             browser = p.chromium.launch(
                 executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
@@ -569,11 +536,6 @@ def test_sign_in_and_out_in_a_browser(warehouse: Path, tmp_path: Path) -> None:
             finally:
                 browser.close()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        _stop(proc)
     actions = [e.action for e in journal(warehouse) if e.who == NAME]
     assert actions[-3:] == ["sign_in_failed", "sign_in", "sign_out"]
