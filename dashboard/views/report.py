@@ -335,6 +335,36 @@ def year_comparison(
                 )
 
 
+def _corrections_table(
+    fixes: pl.DataFrame,
+    options: dict[str, str],
+    then: str = "",
+    extra: dict[str, list[str]] | None = None,
+) -> None:
+    """Corrections as a table: which cell, from what to what (``then``: "当时" for an earlier
+    revision's; ``extra`` columns after), who, when and why (typed text, shown as text)."""
+
+    def shown(values: pl.Series) -> list[str]:
+        return [v if v is not None else "空白" for v in values]
+
+    st.dataframe(
+        pl.DataFrame(
+            {
+                "单元格": [options.get(t) or target_label(t) for t in fixes["target"]],
+                f"{then}原表": shown(fixes["old_value"]),
+                f"{then}更正为": shown(fixes["new_value"]),
+                **(extra or {}),
+                "更正人": fixes["who"],
+                "时间（UTC）": [f"{t:%Y-%m-%d %H:%M}" for t in fixes["at_utc"]],
+                "理由": fixes["reason"],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={"理由": st.column_config.TextColumn("理由", width="large")},
+    )
+
+
 def stale_list(stale: pl.DataFrame, options: dict[str, str]) -> None:
     """Corrections of an earlier revision that this one no longer bears out: kept, not
     applied, shown so an editor can correct this revision again or leave it as printed."""
@@ -345,45 +375,14 @@ def stale_list(stale: pl.DataFrame, options: dict[str, str]) -> None:
         "不同，更正未沿用，请编辑人员复核（需要时在下方重新更正）。",
         icon=":material/history:",
     )
-    st.dataframe(
-        pl.DataFrame(
-            {
-                "单元格": [options.get(t) or target_label(t) for t in stale["target"]],
-                "当时原表": [v if v is not None else "空白" for v in stale["old_value"]],
-                "当时更正为": [v if v is not None else "空白" for v in stale["new_value"]],
-                "本版本": [v if v else "空白或未印" for v in stale["now"]],
-                "更正人": stale["who"],
-                "时间（UTC）": [f"{t:%Y-%m-%d %H:%M}" for t in stale["at_utc"]],
-                "理由": stale["reason"],
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-        column_config={"理由": st.column_config.TextColumn("理由", width="large")},
-    )
+    now = [v if v else "空白或未印" for v in stale["now"]]
+    _corrections_table(stale, options, "当时", {"本版本": now})
 
 
 def corrections_list(fixes: pl.DataFrame, options: dict[str, str]) -> None:
-    """The report's corrections in force, for every reader: which cell, from what to what,
-    who, when and why (typed text, shown by the table as text)."""
-    if fixes.is_empty():
-        return
-    shown_rows = pl.DataFrame(
-        {
-            "单元格": [options.get(t) or target_label(t) for t in fixes["target"]],
-            "原表": [v if v is not None else "空白" for v in fixes["old_value"]],
-            "更正为": [v if v is not None else "空白" for v in fixes["new_value"]],
-            "更正人": fixes["who"],
-            "时间（UTC）": [f"{t:%Y-%m-%d %H:%M}" for t in fixes["at_utc"]],
-            "理由": fixes["reason"],
-        }
-    )
-    st.dataframe(
-        shown_rows,
-        hide_index=True,
-        width="stretch",
-        column_config={"理由": st.column_config.TextColumn("理由", width="large")},
-    )
+    """The report's corrections in force, for every reader."""
+    if not fixes.is_empty():
+        _corrections_table(fixes, options)
 
 
 @st.fragment(run_every=1.0)
